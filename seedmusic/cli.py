@@ -1,0 +1,63 @@
+"""The `seedmusic` command line: parses arguments and calls the library, one module per verb.
+
+Each module in `seedmusic.commands` defines `register(subparsers)`, which adds its verb and sets
+`func` on the parser to a function `(args) -> int`. A `UserError` (or any error type the library
+raises for bad input) becomes one `error:` line on stderr and exit code 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+
+from seedmusic import __version__
+from seedmusic.commands import VERB_MODULES
+from seedmusic.errors import UserError
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="seedmusic",
+        description="Open, offline music generation and analysis following Seed-Music.",
+    )
+    parser.add_argument("--version", action="version", version=f"seedmusic {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
+    subparsers = parser.add_subparsers(dest="verb", metavar="VERB")
+    for module in VERB_MODULES:
+        module.register(subparsers)
+    return parser
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with the project's one-line error format."""
+
+
+def user_error_types() -> tuple[type[BaseException], ...]:
+    """Exception types that mean 'bad input' rather than a bug in seedmusic."""
+    from renderer.modeling import CheckpointError
+    from score_tokens.errors import ScoreError
+
+    return (UserError, ScoreError, CheckpointError, FileNotFoundError, IsADirectoryError, PermissionError)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    if args.verb is None:
+        parser.print_help()
+        return 2
+    try:
+        return int(args.func(args) or 0)
+    except user_error_types() as exc:
+        message = str(exc) if not isinstance(exc, OSError) or not exc.filename else f"{exc.strerror}: {exc.filename}"
+        print(f"error: {message}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return 130
