@@ -15,7 +15,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-import tempfile
 import types
 import typing
 from pathlib import Path
@@ -23,6 +22,8 @@ from typing import Any, ClassVar, Self
 
 import torch
 from safetensors.torch import load_file, save_file
+
+from score_tokens.io import atomic_write
 
 FORMAT = "seedmusic.model/1"
 CONFIG_NAME = "config.json"
@@ -50,8 +51,10 @@ class PretrainedModel:
             "config": config_to_dict(self.config),
         }
         state = {k: v.detach().contiguous().cpu() for k, v in self.state_dict().items()}
-        _atomic_write(out / WEIGHTS_NAME, lambda p: save_file(state, str(p), metadata={"format": "pt"}))
-        _atomic_write(out / CONFIG_NAME, lambda p: p.write_text(json.dumps(meta, indent=2) + "\n"))
+        atomic_write(
+            out / WEIGHTS_NAME, lambda p: save_file(state, str(p), metadata={"format": "pt"})
+        )
+        atomic_write(out / CONFIG_NAME, lambda p: p.write_text(json.dumps(meta, indent=2) + "\n"))
         return out
 
     @classmethod
@@ -60,7 +63,9 @@ class PretrainedModel:
         folder = Path(directory)
         config_path, weights_path = folder / CONFIG_NAME, folder / WEIGHTS_NAME
         if not config_path.is_file() or not weights_path.is_file():
-            raise CheckpointError(f"{folder} is not a checkpoint folder (needs {CONFIG_NAME} and {WEIGHTS_NAME})")
+            raise CheckpointError(
+                f"{folder} is not a checkpoint folder (needs {CONFIG_NAME} and {WEIGHTS_NAME})"
+            )
         try:
             meta = json.loads(config_path.read_text())
         except (OSError, json.JSONDecodeError) as exc:
@@ -75,15 +80,18 @@ class PretrainedModel:
             state = load_file(str(weights_path), device=device)
         except Exception as exc:  # safetensors raises its own error types
             raise CheckpointError(f"{weights_path}: unreadable weights ({exc})") from None
+        # Check shapes first: load_state_dict raises a RuntimeError on a size mismatch.
+        for name, tensor in model.state_dict().items():  # type: ignore[attr-defined]
+            if name in state and tensor.shape != state[name].shape:
+                raise CheckpointError(
+                    f"{folder}: {name} has shape {tuple(state[name].shape)}, config wants {tuple(tensor.shape)}"
+                )
         missing, unexpected = model.load_state_dict(state, strict=False)  # type: ignore[attr-defined]
         if missing or unexpected:
             raise CheckpointError(
                 f"{folder}: weights do not match the config "
                 f"(missing {list(missing)[:3]}, unexpected {list(unexpected)[:3]})"
             )
-        for name, tensor in model.state_dict().items():  # type: ignore[attr-defined]
-            if tensor.shape != state[name].shape:
-                raise CheckpointError(f"{folder}: {name} has shape {tuple(state[name].shape)}, config wants {tuple(tensor.shape)}")
         return model.to(device).eval()  # type: ignore[attr-defined,no-any-return]
 
 
@@ -143,15 +151,3 @@ def _coerce(hint: Any, value: Any, where: str) -> Any:
     if hint is str and not isinstance(value, str):
         raise CheckpointError(f"{where}: expected a string, got {value!r}")
     return value
-
-
-def _atomic_write(path: Path, write: Any) -> None:
-    """Call `write(tmp_path)` then rename over `path`, so no half-written file is ever left."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    os.close(fd)
-    try:
-        write(Path(tmp))
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

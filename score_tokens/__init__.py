@@ -6,6 +6,7 @@ This package never imports torch.
 from __future__ import annotations
 
 from score_tokens.errors import ScoreError, ScoreTokenError
+from score_tokens.io import read_score, write_score
 from score_tokens.score import (
     ALL_TRACKS,
     CHORD_QUALITIES,
@@ -32,4 +33,6 @@ __all__ = [
     "TempoChange",
     "TimeSignature",
     "Track",
+    "read_score",
+    "write_score",
 ]

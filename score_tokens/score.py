@@ -49,7 +49,20 @@ CHORD_QUALITIES: tuple[str, ...] = (
 )
 """Chord qualities in mir_eval shorthand; a chord with root None is the no-chord `N`."""
 
-PITCH_CLASS_NAMES: tuple[str, ...] = ("C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")
+PITCH_CLASS_NAMES: tuple[str, ...] = (
+    "C",
+    "C#",
+    "D",
+    "Eb",
+    "E",
+    "F",
+    "F#",
+    "G",
+    "Ab",
+    "A",
+    "Bb",
+    "B",
+)
 
 SECTION_LABELS: tuple[str, ...] = (
     "intro",
@@ -236,7 +249,9 @@ class Score:
             raise ScoreError("the time signatures must start with one at tick 0")
         for ts in self.time_signatures:
             if ts.numerator < 1 or ts.denominator not in (1, 2, 4, 8, 16, 32):
-                raise ScoreError(f"illegal time signature {ts.numerator}/{ts.denominator} at tick {ts.tick}")
+                raise ScoreError(
+                    f"illegal time signature {ts.numerator}/{ts.denominator} at tick {ts.tick}"
+                )
         unknown = set(self.tracks) - set(NOTE_TRACKS)
         if unknown:
             raise ScoreError(f"unknown track(s) {sorted(unknown)}; tracks are {list(NOTE_TRACKS)}")
@@ -251,7 +266,9 @@ class Score:
             if chord.root is not None and not (
                 0 <= chord.root <= 11 and chord.quality in CHORD_QUALITIES
             ):
-                raise ScoreError(f"chord at tick {chord.tick}: illegal {chord.root}:{chord.quality}")
+                raise ScoreError(
+                    f"chord at tick {chord.tick}: illegal {chord.root}:{chord.quality}"
+                )
         for section in self.sections:
             if section.tick < 0 or not section.label:
                 raise ScoreError(f"section at tick {section.tick} has no label or a negative tick")
@@ -299,9 +316,13 @@ class Score:
                     for t in data["time_signatures"]
                 ],
                 key=str(data.get("key", "C major")),
-                sections=[Section(int(s["tick"]), str(s["label"])) for s in data.get("sections", [])],
+                sections=[
+                    Section(int(s["tick"]), str(s["label"])) for s in data.get("sections", [])
+                ],
                 chords=[
-                    Chord(int(c["tick"]), int(c["duration"]), c["root"], str(c.get("quality", "maj")))
+                    Chord(
+                        int(c["tick"]), int(c["duration"]), c["root"], str(c.get("quality", "maj"))
+                    )
                     for c in data.get("chords", [])
                 ],
                 tracks=tracks,

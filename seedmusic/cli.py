@@ -39,7 +39,14 @@ def user_error_types() -> tuple[type[BaseException], ...]:
     from renderer.modeling import CheckpointError
     from score_tokens.errors import ScoreError
 
-    return (UserError, ScoreError, CheckpointError, FileNotFoundError, IsADirectoryError, PermissionError)
+    return (
+        UserError,
+        ScoreError,
+        CheckpointError,
+        FileNotFoundError,
+        IsADirectoryError,
+        PermissionError,
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -55,7 +62,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.func(args) or 0)
     except user_error_types() as exc:
-        message = str(exc) if not isinstance(exc, OSError) or not exc.filename else f"{exc.strerror}: {exc.filename}"
+        message = (
+            str(exc)
+            if not isinstance(exc, OSError) or not exc.filename
+            else f"{exc.strerror}: {exc.filename}"
+        )
         print(f"error: {message}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

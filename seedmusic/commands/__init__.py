@@ -4,4 +4,6 @@ from __future__ import annotations
 
 from types import ModuleType
 
-VERB_MODULES: list[ModuleType] = []
+from seedmusic.commands import analyze, score  # noqa: E402
+
+VERB_MODULES: list[ModuleType] = [score, analyze]

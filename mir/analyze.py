@@ -1,0 +1,236 @@
+"""`analyze`: audio -> beats, downbeats, meter, tempo, key, chords, sections (-> `Score`).
+
+The stages run one after another on the whole file (madmom's networks keep a few MB of features
+per minute of audio, so memory grows linearly and stays small for songs of a few minutes).
+Note transcription (our own five-instrument model) and lyrics transcription are not available
+yet: `notes` holds the five instruments with empty lists and the log says so.
+
+`Analysis.to_json_dict()` is the `analysis.json` format of DESIGN.md §12; `Analysis.to_score()`
+turns the result into a `Score` on a tempo map built from the beats (see `mir.grid`).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from tqdm.auto import tqdm
+
+from mir.audio import Audio, load_audio
+from mir.grid import TickGrid
+from mir.harmony import ChordSequence, recognize_chords, recognize_key
+from mir.rhythm import BeatGrid, track_beats
+from mir.structure import Sections, segment
+from score_tokens.midi import parse_chord_label
+from score_tokens.score import (
+    DEFAULT_PROGRAMS,
+    NOTE_TRACKS,
+    Chord,
+    Note,
+    Score,
+    Section,
+    TimeSignature,
+    Track,
+)
+
+logger = logging.getLogger(__name__)
+
+NoteList = list[tuple[float, float, int]]
+"""Notes as (start s, end s, MIDI pitch); drums use the GM drum instrument as pitch."""
+CHORD_GRID_DIVISION = 2
+"""Chord changes are placed on the nearest 1/2 beat (madmom's chords come at 10 frames/s)."""
+
+
+def _empty_notes() -> dict[str, NoteList]:
+    return {name: [] for name in NOTE_TRACKS}
+
+
+@dataclass
+class Analysis:
+    """Everything MIR found in one recording (times in seconds).
+
+    Attributes:
+        duration: length of the audio.
+        tempo: median tempo in bpm; None when no beats were found.
+        beats, downbeats: beat and bar-start times.
+        beat_positions: each beat's position in its bar (1 = downbeat).
+        time_signature: "3/4" or "4/4".
+        key: e.g. "A minor".
+        chords: (start, end, label) in mir_eval syntax.
+        sections: (start, end, label) with labels like "verse", "chorus".
+        notes: per instrument (vocal, piano, guitar, bass, drums), (start, end, pitch).
+        lyrics: (start, end, text).
+    """
+
+    duration: float
+    tempo: float | None = None
+    beats: list[float] = field(default_factory=list)
+    downbeats: list[float] = field(default_factory=list)
+    beat_positions: list[int] = field(default_factory=list)
+    time_signature: str = "4/4"
+    key: str = "C major"
+    chords: list[tuple[float, float, str]] = field(default_factory=list)
+    sections: list[tuple[float, float, str]] = field(default_factory=list)
+    notes: dict[str, NoteList] = field(default_factory=_empty_notes)
+    lyrics: list[tuple[float, float, str]] = field(default_factory=list)
+
+    def to_json_dict(self) -> dict[str, Any]:
+        """The `analysis.json` contents (DESIGN.md §12), JSON-ready."""
+        return {
+            "duration": round(self.duration, 4),
+            "tempo": self.tempo,
+            "beats": list(self.beats),
+            "downbeats": list(self.downbeats),
+            "time_signature": self.time_signature,
+            "key": self.key,
+            "chords": [[start, end, label] for start, end, label in self.chords],
+            "sections": [[start, end, label] for start, end, label in self.sections],
+            "notes": {
+                name: [[start, end, int(pitch)] for start, end, pitch in self.notes.get(name, [])]
+                for name in ("vocal", "piano", "guitar", "bass", "drums")
+            },
+            "lyrics": [[start, end, text] for start, end, text in self.lyrics],
+        }
+
+    def beat_grid(self) -> BeatGrid:
+        return BeatGrid(
+            tuple(self.beats),
+            tuple(self.downbeats),
+            tuple(self.beat_positions),
+            self.time_signature,
+            self.tempo,
+        )
+
+    def tick_grid(self, ticks_per_beat: int = 480) -> TickGrid:
+        """The seconds -> ticks map this analysis puts its score on."""
+        if len(self.beats) < 2 or len(self.beat_positions) != len(self.beats):
+            return TickGrid.constant(self.tempo, ticks_per_beat)
+        numerator = int(self.time_signature.split("/")[0])
+        return TickGrid.from_beats(self.beats, self.beat_positions, numerator, ticks_per_beat)
+
+    def to_score(self, ticks_per_beat: int = 480) -> Score:
+        """The analysis as a validated `Score` on a tempo map with one change per bar."""
+        grid = self.tick_grid(ticks_per_beat)
+        numerator = int(self.time_signature.split("/")[0])
+        score = Score(
+            ticks_per_beat=ticks_per_beat,
+            tempos=grid.tempos(),
+            time_signatures=[TimeSignature(0, numerator, 4)],
+            key=self.key,
+            sections=_sections_on_grid(self.sections, grid),
+            chords=_chords_on_grid(self.chords, grid),
+            tracks={
+                name: Track(DEFAULT_PROGRAMS[name], _notes_on_grid(self.notes.get(name, []), grid))
+                for name in NOTE_TRACKS
+            },
+            end_tick=max(grid.to_tick(self.duration), 1),
+        )
+        _attach_lyrics(score.tracks["vocal"].notes, self.lyrics, grid)
+        return score.sort().validate()
+
+
+def _chords_on_grid(chords: list[tuple[float, float, str]], grid: TickGrid) -> list[Chord]:
+    placed: list[Chord] = []
+    step = max(1, grid.ticks_per_beat // CHORD_GRID_DIVISION)
+    for start, end, label in chords:
+        tick, stop = _snap(grid.to_tick(start), step), _snap(grid.to_tick(end), step)
+        if placed:
+            tick = max(tick, placed[-1].tick + placed[-1].duration)
+        if stop <= tick:
+            continue
+        root, quality = parse_chord_label(label)
+        placed.append(Chord(tick, stop - tick, root, quality))
+    return placed
+
+
+def _snap(tick: int, step: int) -> int:
+    return round(tick / step) * step
+
+
+def _sections_on_grid(sections: list[tuple[float, float, str]], grid: TickGrid) -> list[Section]:
+    placed: list[Section] = []
+    for start, _, label in sections:
+        tick = grid.to_tick(start)
+        if placed and tick <= placed[-1].tick:
+            continue
+        placed.append(Section(tick, label))
+    return placed
+
+
+def _notes_on_grid(notes: NoteList, grid: TickGrid) -> list[Note]:
+    placed = []
+    for start, end, pitch in notes:
+        tick = grid.to_tick(start)
+        placed.append(Note(tick, max(1, grid.to_tick(end) - tick), int(pitch)))
+    return placed
+
+
+def _attach_lyrics(
+    vocal: list[Note], lyrics: list[tuple[float, float, str]], grid: TickGrid
+) -> None:
+    """Put each lyric on the vocal note whose onset is nearest to the lyric's start."""
+    if not vocal:
+        if lyrics:
+            logger.info(
+                "%d lyric lines have no vocal notes to sit on; they are not in the score",
+                len(lyrics),
+            )
+        return
+    for start, _, text in lyrics:
+        tick = grid.to_tick(start)
+        note = min(vocal, key=lambda n: abs(n.tick - tick))
+        note.lyric = f"{note.lyric} {text}" if note.lyric else text
+
+
+def analyze(source: str | os.PathLike[str] | Audio, progress: bool = True) -> Analysis:
+    """Run every MIR stage on a recording.
+
+    Args:
+        source: an audio file path or loaded `Audio`.
+        progress: show a tqdm bar over the stages.
+
+    Returns:
+        The `Analysis` (use `.to_score()` for the `Score`).
+
+    Raises:
+        AudioError: the file cannot be read.
+    """
+    audio = source if isinstance(source, Audio) else load_audio(source)
+    audio = audio.to_mono()
+    state: dict[str, Any] = {}
+    stages: list[tuple[str, Callable[[], None]]] = [
+        ("beats", lambda: state.update(grid=track_beats(audio))),
+        ("chords", lambda: state.update(chords=recognize_chords(audio))),
+        ("key", lambda: state.update(key=recognize_key(audio))),
+        (
+            "sections",
+            lambda: state.update(
+                sections=segment(audio, state["grid"].beats, state["grid"].downbeats)
+            ),
+        ),
+    ]
+    with tqdm(stages, desc="analyze", unit="stage", disable=not progress, leave=False) as bar:
+        for name, run in bar:
+            bar.set_postfix_str(name)
+            run()
+    logger.info("note and lyrics transcription are not available yet: notes and lyrics are empty")
+    return _assemble(audio, state["grid"], state["chords"], state["key"], state["sections"])
+
+
+def _assemble(
+    audio: Audio, grid: BeatGrid, chords: ChordSequence, key: str, sections: Sections
+) -> Analysis:
+    return Analysis(
+        duration=round(audio.duration, 4),
+        tempo=grid.tempo,
+        beats=list(grid.beats),
+        downbeats=list(grid.downbeats),
+        beat_positions=list(grid.beat_positions),
+        time_signature=grid.time_signature,
+        key=key,
+        chords=list(chords.segments),
+        sections=list(sections.segments),
+    )

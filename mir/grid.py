@@ -1,0 +1,127 @@
+"""From tracked beats (seconds) to a score's tick grid: a tempo map with one change per bar.
+
+Tick 0 is time 0 and a bar start. Audio before the first tracked beat is counted as whole beats
+(at a tempo of its own), chosen so that the first downbeat lands on a bar line (a pickup becomes
+an incomplete first bar filled with rest). Anchors are the first beat, every downbeat and the
+last beat; between anchors the tempo is constant, so every tracked downbeat falls exactly on its
+bar's tick. After the last beat the last tempo continues.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from score_tokens.score import TempoChange
+
+DEFAULT_BPM = 120.0
+MIN_BPM = 20.0
+MAX_BPM = 400.0
+
+
+@dataclass(frozen=True)
+class TickGrid:
+    """A piecewise-linear map from seconds to ticks.
+
+    Attributes:
+        times: anchor times in seconds, increasing, starting at 0. `[A]`
+        ticks: the anchors' ticks, increasing, starting at 0. `[A]`
+        final_bpm: the tempo after the last anchor.
+        ticks_per_beat: ticks per quarter note.
+    """
+
+    times: tuple[float, ...]
+    ticks: tuple[int, ...]
+    final_bpm: float
+    ticks_per_beat: int
+
+    @classmethod
+    def constant(cls, bpm: float | None, ticks_per_beat: int) -> TickGrid:
+        """A grid at one tempo (`DEFAULT_BPM` when unknown)."""
+        bpm = bpm if bpm is not None and MIN_BPM <= bpm <= MAX_BPM else DEFAULT_BPM
+        return cls((0.0,), (0,), float(bpm), ticks_per_beat)
+
+    @classmethod
+    def from_beats(
+        cls,
+        beats: Sequence[float],
+        positions: Sequence[int],
+        beats_per_bar: int,
+        ticks_per_beat: int,
+    ) -> TickGrid:
+        """Anchor every downbeat (and the last beat) of a tracked grid on the tick grid.
+
+        Args:
+            beats: beat times in seconds, increasing.
+            positions: each beat's position in its bar (1 = downbeat).
+            beats_per_bar: the meter's numerator; one beat is one quarter note.
+            ticks_per_beat: ticks per quarter note.
+        """
+        beats, positions = list(beats), list(positions)
+        lead: int | None = None
+        while len(beats) >= 2:
+            lead = _lead_in_beats(beats[0], beats[1] - beats[0], positions[0], beats_per_bar)
+            if lead is not None:
+                break
+            beats, positions = beats[1:], positions[1:]  # first beat too early to place: drop it
+        if len(beats) < 2 or lead is None:
+            return cls.constant(None, ticks_per_beat)
+        anchors_t = [0.0]
+        anchors_k = [0]
+        last = len(beats) - 1
+        for index, (time, position) in enumerate(zip(beats, positions, strict=True)):
+            if lead + index == 0:  # a downbeat at (about) time 0 is the anchor (0, 0) itself
+                continue
+            is_anchor = position == 1 or index in (0, last)  # the first beat ends the lead-in
+            if is_anchor and time > anchors_t[-1] + 1e-6:
+                anchors_t.append(float(time))
+                anchors_k.append((lead + index) * ticks_per_beat)
+        final_bpm = _bpm(anchors_t[-2], anchors_t[-1], anchors_k[-2], anchors_k[-1], ticks_per_beat)
+        return cls(tuple(anchors_t), tuple(anchors_k), final_bpm, ticks_per_beat)
+
+    def tempos(self) -> list[TempoChange]:
+        """One tempo change per anchor segment (merging equal neighbours), bpm rounded to 0.001."""
+        changes: list[TempoChange] = []
+        segments = list(
+            zip(self.times[:-1], self.times[1:], self.ticks[:-1], self.ticks[1:], strict=True)
+        )
+        for t0, t1, k0, k1 in segments:
+            bpm = round(_bpm(t0, t1, k0, k1, self.ticks_per_beat), 3)
+            if not changes or changes[-1].bpm != bpm:
+                changes.append(TempoChange(k0, bpm))
+        final = round(self.final_bpm, 3)
+        if not changes or changes[-1].bpm != final:
+            changes.append(TempoChange(self.ticks[-1], final))
+        return changes
+
+    def to_tick(self, seconds: float) -> int:
+        """The tick at `seconds` (nearest integer)."""
+        if seconds <= self.times[-1]:
+            return round(float(np.interp(seconds, self.times, self.ticks)))
+        extra = (seconds - self.times[-1]) * self.final_bpm / 60.0 * self.ticks_per_beat
+        return round(self.ticks[-1] + extra)
+
+
+def _lead_in_beats(first: float, interval: float, position: int, beats_per_bar: int) -> int | None:
+    """Whole beats to count before the first tracked beat, or None if it cannot be placed.
+
+    The count must put the first downbeat on a bar line (count = position - 1 mod beats_per_bar)
+    and give the lead-in a tempo within [MIN_BPM, MAX_BPM]; a downbeat within a tenth of a beat
+    of time 0 is taken to sit at time 0 (count 0).
+    """
+    if interval <= 0:
+        return None
+    if position == 1 and first <= 0.1 * interval:
+        return 0
+    candidates = [position - 1 + beats_per_bar * j for j in range(0, 64)]
+    candidates = [c for c in candidates if c > 0]
+    best = min(candidates, key=lambda c: abs(c * interval - first))
+    bpm = 60.0 * best / first if first > 0 else float("inf")
+    return best if MIN_BPM <= bpm <= MAX_BPM * 2 else None
+
+
+def _bpm(t0: float, t1: float, k0: int, k1: int, ticks_per_beat: int) -> float:
+    bpm = 60.0 * (k1 - k0) / ticks_per_beat / (t1 - t0)
+    return float(min(max(bpm, 1.0), 1000.0))

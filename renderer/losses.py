@@ -1,0 +1,160 @@
+"""Reconstruction losses for the VAE vocoder: multi-resolution STFT, multi-resolution mel, KL.
+
+Every loss takes `pred` and `target` waveforms `[B, C, S]` of the same shape and returns a
+scalar tensor; each is exactly zero when `pred == target`.
+"""
+
+from __future__ import annotations
+
+import librosa
+import torch
+from torch import nn
+
+_EPS = 1e-7
+
+
+def gaussian_kl(mean: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
+    """KL(N(mean, exp(logvar)) || N(0, I)).
+
+    Args:
+        mean: `[B, D, T]`.
+        logvar: `[B, D, T]`.
+
+    Returns:
+        A scalar: the KL summed over D and averaged over B and T.
+    """
+    kl = 0.5 * (mean.pow(2) + logvar.exp() - 1.0 - logvar)  # [B, D, T]
+    return kl.sum(dim=1).mean()
+
+
+def _check_pair(pred: torch.Tensor, target: torch.Tensor) -> None:
+    if pred.shape != target.shape or pred.dim() != 3:
+        raise ValueError(
+            f"pred and target must both be [batch, channels, samples]; got "
+            f"{tuple(pred.shape)} and {tuple(target.shape)}"
+        )
+
+
+def _magnitude(wav: torch.Tensor, n_fft: int, hop: int, window: torch.Tensor) -> torch.Tensor:
+    """STFT magnitude of `[B, C, S]` audio -> `[B * C, n_fft // 2 + 1, frames]`."""
+    flat = wav.reshape(-1, wav.shape[-1])  # [B * C, S]
+    spec = torch.stft(
+        flat,
+        n_fft=n_fft,
+        hop_length=hop,
+        win_length=window.shape[-1],
+        window=window,
+        center=True,
+        pad_mode="constant",
+        return_complex=True,
+    )  # [B * C, F, frames]
+    return spec.abs().clamp(min=_EPS)
+
+
+class MultiResolutionStftLoss(nn.Module):
+    """Spectral convergence + log-magnitude L1, averaged over several STFT resolutions.
+
+    Args:
+        fft_sizes: FFT sizes, one per resolution.
+        hop_lengths: hops (default: a quarter of each FFT size).
+        win_lengths: Hann window lengths (default: the FFT sizes).
+    """
+
+    def __init__(
+        self,
+        fft_sizes: tuple[int, ...] = (2048, 1024, 512, 256, 128),
+        hop_lengths: tuple[int, ...] | None = None,
+        win_lengths: tuple[int, ...] | None = None,
+    ) -> None:
+        super().__init__()
+        self.fft_sizes = fft_sizes
+        self.hop_lengths = hop_lengths or tuple(n // 4 for n in fft_sizes)
+        wins = win_lengths or fft_sizes
+        if not (len(fft_sizes) == len(self.hop_lengths) == len(wins)) or not fft_sizes:
+            raise ValueError(
+                "fft_sizes, hop_lengths and win_lengths must have one equal, non-zero length"
+            )
+        for i, win in enumerate(wins):
+            self.register_buffer(f"window_{i}", torch.hann_window(win), persistent=False)
+
+    def _window(self, index: int) -> torch.Tensor:
+        window: torch.Tensor = getattr(self, f"window_{index}")
+        return window
+
+    def terms(self, pred: torch.Tensor, target: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """The two loss terms, each averaged over resolutions.
+
+        Args:
+            pred: `[B, C, S]` reconstructed audio.
+            target: `[B, C, S]` reference audio.
+
+        Returns:
+            `(spectral_convergence, log_magnitude)` scalars.
+        """
+        _check_pair(pred, target)
+        convergence = pred.new_zeros(())
+        log_magnitude = pred.new_zeros(())
+        for i, (n_fft, hop) in enumerate(zip(self.fft_sizes, self.hop_lengths, strict=True)):
+            window = self._window(i)
+            pred_mag = _magnitude(pred, n_fft, hop, window)  # [B * C, F, frames]
+            target_mag = _magnitude(target, n_fft, hop, window)
+            diff = torch.linalg.vector_norm(target_mag - pred_mag, dim=(-2, -1))  # [B * C]
+            norm = torch.linalg.vector_norm(target_mag, dim=(-2, -1))  # [B * C]
+            convergence = convergence + (diff / (norm + _EPS)).mean()
+            log_magnitude = log_magnitude + (pred_mag.log() - target_mag.log()).abs().mean()
+        count = len(self.fft_sizes)
+        return convergence / count, log_magnitude / count
+
+    def forward(self, pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        """Spectral convergence + log-magnitude loss between `[B, C, S]` waveforms (a scalar)."""
+        convergence, log_magnitude = self.terms(pred, target)
+        return convergence + log_magnitude
+
+
+class MultiResolutionMelLoss(nn.Module):
+    """L1 between log-mel spectrograms, averaged over several resolutions.
+
+    The mel filterbanks come from `librosa.filters.mel` once, at construction, as buffers.
+
+    Args:
+        sample_rate: audio sample rate in Hz.
+        fft_sizes: FFT sizes, one per resolution (hop = a quarter of each).
+        n_mels: mel bands, one per resolution.
+        fmin: lowest mel frequency in Hz.
+        fmax: highest mel frequency in Hz (default: Nyquist).
+    """
+
+    def __init__(
+        self,
+        sample_rate: int,
+        fft_sizes: tuple[int, ...] = (2048, 1024, 512),
+        n_mels: tuple[int, ...] = (128, 80, 64),
+        fmin: float = 0.0,
+        fmax: float | None = None,
+    ) -> None:
+        super().__init__()
+        if len(fft_sizes) != len(n_mels) or not fft_sizes:
+            raise ValueError("fft_sizes and n_mels must have one equal, non-zero length")
+        self.fft_sizes = fft_sizes
+        for i, (n_fft, mels) in enumerate(zip(fft_sizes, n_mels, strict=True)):
+            bank = librosa.filters.mel(
+                sr=sample_rate, n_fft=n_fft, n_mels=mels, fmin=fmin, fmax=fmax
+            )
+            self.register_buffer(f"mel_{i}", torch.from_numpy(bank).float(), persistent=False)
+            self.register_buffer(f"window_{i}", torch.hann_window(n_fft), persistent=False)
+
+    def _log_mel(self, wav: torch.Tensor, index: int) -> torch.Tensor:
+        """Log-mel spectrogram of `[B, C, S]` audio -> `[B * C, n_mels, frames]`."""
+        n_fft = self.fft_sizes[index]
+        window: torch.Tensor = getattr(self, f"window_{index}")
+        bank: torch.Tensor = getattr(self, f"mel_{index}")  # [n_mels, F]
+        magnitude = _magnitude(wav, n_fft, n_fft // 4, window)  # [B * C, F, frames]
+        return torch.matmul(bank, magnitude).clamp(min=1e-5).log10()
+
+    def forward(self, pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        """Mean L1 distance of log-mel spectrograms of `[B, C, S]` waveforms (a scalar)."""
+        _check_pair(pred, target)
+        total = pred.new_zeros(())
+        for i in range(len(self.fft_sizes)):
+            total = total + (self._log_mel(pred, i) - self._log_mel(target, i)).abs().mean()
+        return total / len(self.fft_sizes)

@@ -1,0 +1,68 @@
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+
+from mir.audio import Audio
+from mir.structure import Sections, checkerboard_novelty, name_clusters, segment
+from tests.mir.synth import SAMPLE_RATE
+
+
+@pytest.fixture(scope="module")
+def abab_sections(abab: Audio) -> Sections:
+    beats = np.arange(0.0, abab.duration, 0.5)
+    return segment(abab, beats.tolist(), beats[::4].tolist())
+
+
+def test_abab_boundaries_are_found(abab_sections: Sections) -> None:
+    assert len(abab_sections) == 4
+    assert np.allclose(abab_sections.boundaries, [8.0, 16.0, 24.0], atol=1.0)
+
+
+def test_abab_labels_repeat_with_the_parts(abab_sections: Sections) -> None:
+    labels = abab_sections.labels
+    assert labels[0] == labels[2] and labels[1] == labels[3] and labels[0] != labels[1]
+    assert set(labels) == {"verse", "chorus"}
+
+
+def test_sections_cover_the_clip_without_gaps(abab: Audio, abab_sections: Sections) -> None:
+    segments = abab_sections.segments
+    assert segments[0][0] == 0.0 and segments[-1][1] == pytest.approx(abab.duration)
+    assert all(a[1] == b[0] for a, b in itertools.pairwise(segments))
+
+
+def test_segmentation_without_beats_uses_fixed_frames(abab: Audio) -> None:
+    sections = segment(abab, [])
+    assert np.allclose(sections.boundaries, [8.0, 16.0, 24.0], atol=1.0)
+
+
+def test_silence_gives_no_sections_and_a_short_clip_one(silence: Audio) -> None:
+    assert len(segment(silence, [])) == 0
+    tone = np.sin(np.arange(3 * SAMPLE_RATE) * 0.05).astype(np.float32)
+    short = segment(Audio(tone, SAMPLE_RATE), [])
+    assert short.segments == ((0.0, 3.0, "verse"),)
+
+
+@pytest.mark.parametrize(
+    ("clusters", "names"),
+    [
+        ([1, 2, 3, 2, 3, 4], ["intro", "verse", "chorus", "verse", "chorus", "outro"]),
+        ([1, 2, 1, 2, 3, 2], ["verse", "chorus", "verse", "chorus", "bridge", "chorus"]),
+        ([1], ["verse"]),
+        ([1, 2], ["intro", "outro"]),
+    ],
+)
+def test_clusters_are_named_by_repetition_and_position(
+    clusters: list[int], names: list[str]
+) -> None:
+    assert name_clusters(clusters) == names
+
+
+def test_novelty_peaks_at_a_block_change() -> None:
+    similarity = np.zeros((40, 40))
+    similarity[:20, :20] = 1.0
+    similarity[20:, 20:] = 1.0
+    novelty = checkerboard_novelty(similarity, 4)
+    assert int(np.argmax(novelty)) in (19, 20) and novelty.max() == 1.0

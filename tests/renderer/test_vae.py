@@ -1,0 +1,177 @@
+"""The VAE vocoder: shapes, hop arithmetic, save/load, and that it learns."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pytest
+import torch
+
+from renderer.losses import MultiResolutionStftLoss
+from renderer.modeling import CheckpointError
+from renderer.vae import Vae, VaeConfig, VaeLatents, kl_loss
+
+
+@pytest.fixture
+def tiny_vae() -> Vae:
+    torch.manual_seed(0)
+    return Vae(VaeConfig.tiny()).eval()
+
+
+@pytest.mark.parametrize(
+    ("config", "hop", "rate", "channels"),
+    [
+        (VaeConfig.tiny(), 8, 8000, 1),
+        (VaeConfig.reference(), 960, 24000, 1),
+        (VaeConfig.stereo_44k(), 2048, 44100, 2),
+    ],
+)
+def test_hop_and_frame_rate(config: VaeConfig, hop: int, rate: int, channels: int) -> None:
+    assert config.hop_length == hop
+    assert config.sample_rate == rate
+    assert config.audio_channels == channels
+    assert config.frame_rate == pytest.approx(rate / hop)
+    assert config.frame_rate <= 25 or config == VaeConfig.tiny()
+
+
+def test_reference_is_small_with_64_latents() -> None:
+    vae = Vae(VaeConfig.reference())
+    params = sum(p.numel() for p in vae.parameters())
+    assert vae.latent_channels == 64
+    assert vae.frame_rate == 25.0
+    assert params * 4 < 16e6  # float32 weights well inside the 20 MB codec budget
+
+
+def test_tiny_widths_are_at_most_32() -> None:
+    config = VaeConfig.tiny()
+    widest = max(config.channel_multiples) * max(
+        config.encoder_hidden_size, config.decoder_channels
+    )
+    assert widest <= 32
+
+
+@pytest.mark.parametrize("length", [1, 7, 8, 9, 100])
+def test_shapes_and_lengths(tiny_vae: Vae, length: int) -> None:
+    wav = torch.randn(2, 1, length) * 0.1
+    posterior = tiny_vae.encode(wav)
+    frames = math.ceil(length / tiny_vae.hop_length)
+    assert posterior.mean.shape == (2, tiny_vae.latent_channels, frames)
+    assert posterior.logvar.shape == posterior.mean.shape
+    assert tiny_vae.decode(posterior.mode()).shape == (2, 1, frames * tiny_vae.hop_length)
+    recon, _ = tiny_vae(wav)
+    assert recon.shape == wav.shape
+
+
+def test_stereo_shapes() -> None:
+    config = VaeConfig(
+        sample_rate=8000,
+        audio_channels=2,
+        encoder_hidden_size=8,
+        decoder_channels=8,
+        downsampling_ratios=(2, 2),
+        channel_multiples=(1, 2),
+        latent_channels=4,
+    )
+    vae = Vae(config).eval()
+    recon, posterior = vae(torch.randn(1, 2, 21))
+    assert recon.shape == (1, 2, 21)
+    assert posterior.mean.shape == (1, 4, 6)
+
+
+def test_posterior_sampling(tiny_vae: Vae) -> None:
+    posterior = tiny_vae.encode(torch.randn(1, 1, 64))
+    a = posterior.sample(torch.Generator().manual_seed(1))
+    b = posterior.sample(torch.Generator().manual_seed(1))
+    c = posterior.sample(torch.Generator().manual_seed(2))
+    assert torch.equal(a, b)
+    assert not torch.equal(a, c)
+    assert torch.all(posterior.std > 0)
+
+
+def test_eval_forward_is_deterministic_and_training_forward_samples(tiny_vae: Vae) -> None:
+    wav = torch.randn(1, 1, 64) * 0.1
+    with torch.no_grad():
+        assert torch.equal(tiny_vae(wav)[0], tiny_vae(wav)[0])
+        tiny_vae.train()
+        first, second = tiny_vae(wav)[0], tiny_vae(wav)[0]
+    assert not torch.equal(first, second)
+
+
+def test_kl_is_zero_for_standard_normal_and_positive_otherwise() -> None:
+    zeros = torch.zeros(2, 4, 3)
+    assert kl_loss(VaeLatents(zeros, zeros)).item() == pytest.approx(0.0)
+    assert kl_loss(VaeLatents(zeros + 1.0, zeros)).item() == pytest.approx(2.0)  # 0.5 * 1 * 4
+    assert kl_loss(VaeLatents(zeros, zeros - 2.0)).item() > 0
+
+
+def test_bad_input_shapes_raise(tiny_vae: Vae) -> None:
+    with pytest.raises(ValueError, match="audio must be"):
+        tiny_vae.encode(torch.randn(1, 2, 64))
+    with pytest.raises(ValueError, match="audio must be"):
+        tiny_vae.encode(torch.randn(64))
+    with pytest.raises(ValueError, match="latents must be"):
+        tiny_vae.decode(torch.randn(1, 3, 4))
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"downsampling_ratios": (3, 4)},
+        {"channel_multiples": (1,)},
+        {"audio_channels": 3},
+        {"latent_channels": 0},
+    ],
+)
+def test_invalid_config_raises(changes: dict[str, object]) -> None:
+    values = {**VaeConfig.tiny().__dict__, **changes}
+    with pytest.raises(ValueError):
+        VaeConfig(**values)  # type: ignore[arg-type]
+
+
+def test_save_load_gives_identical_outputs(tiny_vae: Vae, tmp_path: Path) -> None:
+    wav = torch.randn(1, 1, 50) * 0.1
+    tiny_vae.save_pretrained(tmp_path / "vae")
+    loaded = Vae.from_pretrained(tmp_path / "vae")
+    assert loaded.config == tiny_vae.config
+    with torch.no_grad():
+        assert torch.equal(loaded(wav)[0], tiny_vae(wav)[0])
+        assert torch.equal(loaded.encode(wav).logvar, tiny_vae.encode(wav).logvar)
+
+
+def test_loading_another_config_raises(tmp_path: Path) -> None:
+    other = VaeConfig(**{**VaeConfig.tiny().__dict__, "latent_channels": 4})
+    Vae(other).save_pretrained(tmp_path / "other")
+    folder = tmp_path / "other"
+    config_text = (
+        (folder / "config.json").read_text().replace('"latent_channels": 4', '"latent_channels": 8')
+    )
+    (folder / "config.json").write_text(config_text)
+    with pytest.raises(CheckpointError, match=r"has shape"):
+        Vae.from_pretrained(folder)
+
+
+def test_a_few_steps_reduce_the_stft_loss() -> None:
+    torch.manual_seed(0)
+    vae = Vae(VaeConfig.tiny()).train()
+    t = torch.arange(2048) / 8000
+    clip = (0.5 * torch.sin(2 * math.pi * 440 * t) + 0.2 * torch.sin(2 * math.pi * 1250 * t))[
+        None, None
+    ]
+    stft = MultiResolutionStftLoss(fft_sizes=(256, 128, 64))
+    optimizer = torch.optim.Adam(vae.parameters(), lr=3e-3)
+
+    def loss_now() -> float:
+        with torch.no_grad():
+            recon, _ = vae(clip, sample_posterior=False)
+            return float(stft(recon, clip))
+
+    before = loss_now()
+    for _ in range(30):
+        recon, posterior = vae(clip, sample_posterior=False)
+        loss = stft(recon, clip) + 1e-4 * kl_loss(posterior)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    after = loss_now()
+    assert after < 0.8 * before

@@ -1,0 +1,131 @@
+"""`seedmusic analyze` on good and bad input."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile
+
+from tests.mir.synth import SAMPLE_RATE, chord_tones, click_track
+
+OUTPUTS = {"analysis.json", "score.json", "score.mid", "score.png", "tokens.json"}
+
+
+@pytest.fixture(scope="module")
+def song_wav(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """8 s: C G Am F triads (2 s each) over 120 bpm clicks, stereo 48 kHz."""
+    mix = chord_tones(["C:maj", "G:maj", "A:min", "F:maj"], 2.0) + 0.5 * click_track(120.0, 8.0)
+    stereo = np.stack([mix, 0.8 * mix], axis=1)
+    path = tmp_path_factory.mktemp("audio") / "song.flac"
+    soundfile.write(path, stereo, SAMPLE_RATE)
+    return path
+
+
+@pytest.mark.parametrize("encoding", ["remi", "xval"])
+def test_analyze_writes_every_output(
+    run_cli, song_wav: Path, tmp_path: Path, encoding: str
+) -> None:
+    pytest.importorskip(
+        f"score_tokens.{encoding}", reason=f"the {encoding} tokenizer is not written yet"
+    )
+    out = tmp_path / "out"
+    result = run_cli("analyze", song_wav, "-o", out, "--format", encoding)
+    assert result.code == 0, result.err
+    assert {p.name for p in out.iterdir()} == OUTPUTS
+    analysis = json.loads((out / "analysis.json").read_text())
+    assert analysis["duration"] == pytest.approx(8.0, abs=0.01)
+    assert abs(analysis["tempo"] - 120.0) < 2.4
+    assert [c[2] for c in analysis["chords"]][:4] == ["C:maj", "G:maj", "A:min", "F:maj"]
+    tokens = json.loads((out / "tokens.json").read_text())
+    assert tokens["encoding"] == encoding and tokens["tokens"]
+    if encoding == "xval":
+        assert len(tokens["values"]) == len(tokens["tokens"])
+    score = json.loads((out / "score.json").read_text())
+    assert [c["root"] for c in score["chords"]][:4] == [0, 7, 9, 5]
+
+
+def test_analyze_writes_analysis_and_score_files(
+    run_cli, song_wav: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The score files and analysis.json, independent of the tokenizers (stubbed here)."""
+    from score_tokens.io import read_score
+    from seedmusic.commands import analyze as command
+
+    monkeypatch.setattr(
+        command, "encode_tokens", lambda score, encoding: {"encoding": encoding, "tokens": ["Bar"]}
+    )
+    out = tmp_path / "deep" / "out"
+    result = run_cli("analyze", song_wav, "-o", out)
+    assert result.code == 0, result.err
+    assert {p.name for p in out.iterdir()} == OUTPUTS
+    assert (out / "score.png").read_bytes()[:4] == b"\x89PNG"
+    from_json, from_midi = read_score(out / "score.json"), read_score(out / "score.mid")
+    assert [c.label for c in from_json.chords][:4] == ["C:maj", "G:maj", "A:min", "F:maj"]
+    assert from_midi.time_signatures[0].numerator == 4
+    analysis = json.loads((out / "analysis.json").read_text())
+    assert len(analysis["beats"]) >= 12 and analysis["time_signature"] == "4/4"
+
+
+def _write(path: Path, data: bytes) -> Path:
+    path.write_bytes(data)
+    return path
+
+
+@pytest.mark.parametrize(
+    "case",
+    ["missing", "random-bytes", "empty", "directory"],
+)
+def test_bad_audio_is_one_error_line_and_writes_nothing(run_cli, tmp_path: Path, case: str) -> None:
+    inputs = {
+        "missing": tmp_path / "nope.wav",
+        "random-bytes": _write(tmp_path / "noise.wav", np.random.default_rng(0).bytes(5000)),
+        "empty": _write(tmp_path / "empty.ogg", b""),
+        "directory": tmp_path,
+    }
+    out = tmp_path / "out"
+    result = run_cli("analyze", inputs[case], "-o", out)
+    assert result.code == 2
+    lines = result.err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: cannot read audio")
+    assert not out.exists()
+
+
+def test_output_that_is_a_file_is_an_error(run_cli, song_wav: Path, tmp_path: Path) -> None:
+    target = _write(tmp_path / "taken", b"x")
+    result = run_cli("analyze", song_wav, "-o", target)
+    assert result.code == 2 and result.err.startswith("error: ") and "is a file" in result.err
+    assert target.read_bytes() == b"x"
+
+
+def test_a_failed_write_leaves_no_partial_output(
+    run_cli, song_wav: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from score_tokens.errors import ScoreError
+    from seedmusic.commands import analyze as command
+
+    monkeypatch.setattr(
+        command, "encode_tokens", lambda score, encoding: {"encoding": encoding, "tokens": []}
+    )
+
+    def failing_write(score, path):  # fails on the second score file, after score.json
+        if Path(path).name == "score.mid":
+            raise ScoreError("disk full (simulated)")
+        Path(path).write_text("{}")
+        return Path(path)
+
+    monkeypatch.setattr(command, "write_score", failing_write)
+    existing = tmp_path / "existing"
+    existing.mkdir()
+    result = run_cli("analyze", song_wav, "-o", existing)
+    assert result.code == 2 and "disk full" in result.err
+    assert list(existing.iterdir()) == []
+    result = run_cli("analyze", song_wav, "-o", tmp_path / "new")
+    assert result.code == 2 and not (tmp_path / "new").exists()
+
+
+def test_analyze_help_lists_the_outputs(run_cli) -> None:
+    result = run_cli("analyze", "--help")
+    assert result.code == 0 and "analysis.json" in result.out and "--format" in result.out
