@@ -11,27 +11,31 @@ import argparse
 import logging
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from seedmusic import __version__
 from seedmusic.commands import VERB_MODULES
 from seedmusic.errors import UserError
 
 
+class OneLineErrorParser(argparse.ArgumentParser):
+    """argparse that reports a usage mistake as one `error:` line (plus a hint) and exits 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"error: {message} (see '{self.prog} --help')\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = OneLineErrorParser(
         prog="seedmusic",
         description="Open, offline music generation and analysis following Seed-Music.",
     )
     parser.add_argument("--version", action="version", version=f"seedmusic {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
-    subparsers = parser.add_subparsers(dest="verb", metavar="VERB")
+    subparsers = parser.add_subparsers(dest="verb", metavar="VERB", parser_class=OneLineErrorParser)
     for module in VERB_MODULES:
         module.register(subparsers)
     return parser
-
-
-class _Parser(argparse.ArgumentParser):
-    """argparse with the project's one-line error format."""
 
 
 def user_error_types() -> tuple[type[BaseException], ...]:

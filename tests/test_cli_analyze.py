@@ -55,7 +55,9 @@ def test_analyze_writes_analysis_and_score_files(
     from seedmusic.commands import analyze as command
 
     monkeypatch.setattr(
-        command, "encode_tokens", lambda score, encoding: {"encoding": encoding, "tokens": ["Bar"]}
+        command,
+        "tokens_document",
+        lambda score, encoding: {"encoding": encoding, "tokens": ["Bar"]},
     )
     out = tmp_path / "deep" / "out"
     result = run_cli("analyze", song_wav, "-o", out)
@@ -107,7 +109,7 @@ def test_a_failed_write_leaves_no_partial_output(
     from seedmusic.commands import analyze as command
 
     monkeypatch.setattr(
-        command, "encode_tokens", lambda score, encoding: {"encoding": encoding, "tokens": []}
+        command, "tokens_document", lambda score, encoding: {"encoding": encoding, "tokens": []}
     )
 
     def failing_write(score, path):  # fails on the second score file, after score.json
@@ -116,7 +118,9 @@ def test_a_failed_write_leaves_no_partial_output(
         Path(path).write_text("{}")
         return Path(path)
 
-    monkeypatch.setattr(command, "write_score", failing_write)
+    from seedmusic import outputs
+
+    monkeypatch.setattr(outputs, "write_score", failing_write)
     existing = tmp_path / "existing"
     existing.mkdir()
     result = run_cli("analyze", song_wav, "-o", existing)

@@ -10,31 +10,17 @@ place only when every one of them succeeded, so a failure leaves nothing half-wr
 from __future__ import annotations
 
 import argparse
-import json
 import logging
-import os
-import shutil
 import sys
-import tempfile
 from pathlib import Path
-from typing import Any, Literal
 
 from mir.analyze import analyze
 from mir.errors import AudioError
-from score_tokens.io import write_score
-from score_tokens.score import Score
+from score_tokens.tokens_file import tokens_document
 from seedmusic.errors import UserError
+from seedmusic.outputs import ANALYSIS_FILES, write_analysis_outputs
 
 logger = logging.getLogger(__name__)
-
-TokenFormat = Literal["remi", "xval"]
-OUTPUT_FILES: tuple[str, ...] = (
-    "analysis.json",
-    "score.json",
-    "score.mid",
-    "score.png",
-    "tokens.json",
-)
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -44,7 +30,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="find beats, key, chords and sections of a recording; write them as a score",
         description=(
             "Run MIR on AUDIO (wav, flac, ogg; mp3 where a decoder exists) and write "
-            + ", ".join(OUTPUT_FILES)
+            + ", ".join(ANALYSIS_FILES)
             + " into DIR."
         ),
     )
@@ -69,8 +55,8 @@ def run_analyze(args: argparse.Namespace) -> int:
     except AudioError as exc:
         raise UserError(str(exc)) from None
     score = analysis.to_score()
-    tokens = encode_tokens(score, args.format)
-    write_outputs(output, analysis.to_json_dict(), score, tokens)
+    tokens = tokens_document(score, args.format)
+    write_analysis_outputs(output, analysis.to_json_dict(), score, tokens)
     logger.info(
         "wrote %s: %s, %s bpm, %s, %d chords, %d sections",
         output,
@@ -81,44 +67,3 @@ def run_analyze(args: argparse.Namespace) -> int:
         len(analysis.sections),
     )
     return 0
-
-
-def encode_tokens(score: Score, encoding: TokenFormat) -> dict[str, Any]:
-    """The `tokens.json` contents: `{"encoding", "tokens"}` (+ `"values"` for xVal)."""
-    if encoding == "remi":
-        from score_tokens.remi import RemiTokenizer
-
-        return {"encoding": "remi", "tokens": list(RemiTokenizer().encode(score))}
-    from score_tokens.xval import XvalTokenizer
-
-    sequence = XvalTokenizer().encode(score)
-    values = [
-        None if value != value else float(value) for value in sequence.values.tolist()
-    ]  # NaN -> null
-    return {"encoding": "xval", "tokens": list(sequence.tokens), "values": values}
-
-
-def write_outputs(
-    folder: Path, analysis: dict[str, Any], score: Score, tokens: dict[str, Any]
-) -> None:
-    """Write every output into a temporary folder inside `folder`, then move them into place."""
-    created = not folder.exists()
-    folder.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".analyze.", dir=folder))
-    try:
-        _write_json(staging / "analysis.json", analysis)
-        for name in ("score.json", "score.mid", "score.png"):
-            write_score(score, staging / name)
-        _write_json(staging / "tokens.json", tokens)
-        for name in OUTPUT_FILES:
-            os.replace(staging / name, folder / name)
-    except BaseException:
-        if created:
-            shutil.rmtree(folder, ignore_errors=True)
-        raise
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-
-
-def _write_json(path: Path, data: dict[str, Any]) -> None:
-    path.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")

@@ -1,0 +1,161 @@
+"""Score an `Analysis` against a ground-truth `Score` with mir_eval.
+
+The ground truth comes from the score the audio was rendered from (the example song, the open
+corpus): beats every quarter note (every `1/denominator` note), downbeats at bar starts, chord
+segments, key, section boundaries and the notes of each instrument, all converted to seconds
+through the score's tempo map.
+
+Metrics (mir_eval, default tolerances):
+- `beat_f`, `downbeat_f`: `mir_eval.beat.f_measure` (±70 ms), no trimming of the first 5 s;
+- `tempo_accuracy`: 1 when the estimated tempo is within 4 % of the score's (first) tempo;
+- `key_weighted`: `mir_eval.key.weighted_score` (fifths 0.5, relative 0.3, parallel 0.2);
+- `chord_majmin`, `chord_sevenths`: weighted chord symbol recall from `mir_eval.chord.evaluate`;
+- `section_f05`, `section_f3`: boundary hit rate F-measure at ±0.5 s and ±3 s;
+- `notes_<track>_onset_f1`: `mir_eval.transcription.onset_precision_recall_f1` style, on onsets
+  with matching pitch (`precision_recall_f1_overlap` with `offset_ratio=None`), only for tracks the
+  analysis transcribed.
+A metric is None when it is undefined (no reference events of that kind).
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from dataclasses import dataclass, field
+
+import mir_eval
+import numpy as np
+
+from mir.analyze import Analysis
+from score_tokens.score import NOTE_TRACKS, Score
+
+logger = logging.getLogger(__name__)
+
+TEMPO_TOLERANCE = 0.04
+Segments = list[tuple[float, float, str]]
+NoteEvents = list[tuple[float, float, int]]
+
+
+@dataclass(frozen=True)
+class GroundTruth:
+    """Reference annotations in seconds, derived from a score."""
+
+    duration: float
+    tempo: float
+    beats: list[float]
+    downbeats: list[float]
+    key: str
+    chords: Segments
+    sections: Segments
+    notes: dict[str, NoteEvents] = field(default_factory=dict)
+
+
+def ground_truth_from_score(score: Score) -> GroundTruth:
+    """Beats, downbeats, chords, sections, key and notes of `score` in seconds."""
+    duration = score.duration_seconds()
+    bar_starts = score.bar_starts()
+    beats: list[float] = []
+    for start in bar_starts:
+        signature = score.signature_at(start)
+        step = score.ticks_per_beat * 4 // signature.denominator
+        beats += [score.tick_to_seconds(start + i * step) for i in range(signature.numerator)]
+    seconds = score.tick_to_seconds
+    chords = [(seconds(c.tick), seconds(c.tick + c.duration), c.label) for c in score.chords]
+    section_ends = [s.tick for s in score.sections[1:]] + [bar_starts[-1] + 10**9]
+    sections = [
+        (seconds(s.tick), min(seconds(end), duration), s.label)
+        for s, end in zip(score.sections, section_ends, strict=True)
+    ]
+    notes = {
+        name: [(seconds(n.tick), seconds(n.end), n.pitch) for n in score.notes(name)]
+        for name in NOTE_TRACKS
+    }
+    return GroundTruth(
+        duration=duration,
+        tempo=sorted(score.tempos, key=lambda t: t.tick)[0].bpm,
+        beats=[b for b in beats if b < duration],
+        downbeats=[seconds(start) for start in bar_starts],
+        key=score.key,
+        chords=chords,
+        sections=sections,
+        notes=notes,
+    )
+
+
+def evaluate(analysis: Analysis, truth: GroundTruth) -> dict[str, float | None]:
+    """Every metric listed in the module docstring, keyed by name."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # mir_eval warns about short or empty annotations
+        metrics: dict[str, float | None] = {
+            "beat_f": _beat_f(truth.beats, analysis.beats),
+            "downbeat_f": _beat_f(truth.downbeats, analysis.downbeats),
+            "tempo_accuracy": _tempo_accuracy(truth.tempo, analysis.tempo),
+            "key_weighted": float(mir_eval.key.weighted_score(truth.key, analysis.key)),
+        }
+        metrics.update(_chord_scores(truth.chords, analysis.chords))
+        metrics.update(_section_scores(truth.sections, analysis.sections))
+        for name in NOTE_TRACKS:
+            estimated = analysis.notes.get(name, [])
+            if estimated:
+                metrics[f"notes_{name}_onset_f1"] = _onset_f1(truth.notes.get(name, []), estimated)
+    return metrics
+
+
+def _beat_f(reference: list[float], estimated: list[float]) -> float | None:
+    if not reference:
+        return None
+    return float(mir_eval.beat.f_measure(np.asarray(reference), np.asarray(estimated)))
+
+
+def _tempo_accuracy(reference: float, estimated: float | None) -> float:
+    if estimated is None:
+        return 0.0
+    return float(abs(estimated - reference) <= TEMPO_TOLERANCE * reference)
+
+
+def _intervals(segments: Segments) -> tuple[np.ndarray, list[str]]:
+    intervals = np.array([[start, end] for start, end, _ in segments], dtype=float).reshape(-1, 2)
+    return intervals, [label for _, _, label in segments]
+
+
+def _chord_scores(reference: Segments, estimated: Segments) -> dict[str, float | None]:
+    if not reference:
+        return {"chord_majmin": None, "chord_sevenths": None}
+    if not estimated:
+        return {"chord_majmin": 0.0, "chord_sevenths": 0.0}
+    ref_intervals, ref_labels = _intervals(reference)
+    est_intervals, est_labels = _intervals(estimated)
+    scores = mir_eval.chord.evaluate(ref_intervals, ref_labels, est_intervals, est_labels)
+    return {"chord_majmin": float(scores["majmin"]), "chord_sevenths": float(scores["sevenths"])}
+
+
+def _section_scores(reference: Segments, estimated: Segments) -> dict[str, float | None]:
+    if len(reference) < 2:
+        return {"section_f05": None, "section_f3": None}
+    if not estimated:
+        return {"section_f05": 0.0, "section_f3": 0.0}
+    ref_intervals, _ = _intervals(reference)
+    est_intervals, _ = _intervals(estimated)
+    return {
+        f"section_f{name}": float(
+            mir_eval.segment.detection(ref_intervals, est_intervals, window=window)[2]
+        )
+        for name, window in (("05", 0.5), ("3", 3.0))
+    }
+
+
+def _onset_f1(reference: NoteEvents, estimated: NoteEvents) -> float | None:
+    if not reference:
+        return None
+    ref_intervals, ref_pitches = _note_arrays(reference)
+    est_intervals, est_pitches = _note_arrays(estimated)
+    _, _, f1, _ = mir_eval.transcription.precision_recall_f1_overlap(
+        ref_intervals, ref_pitches, est_intervals, est_pitches, offset_ratio=None
+    )
+    return float(f1)
+
+
+def _note_arrays(notes: NoteEvents) -> tuple[np.ndarray, np.ndarray]:
+    intervals = np.array([[start, max(end, start + 1e-3)] for start, end, _ in notes], dtype=float)
+    pitches = np.array([mir_eval.util.midi_to_hz(pitch) for _, _, pitch in notes], dtype=float)
+    return intervals.reshape(-1, 2), pitches

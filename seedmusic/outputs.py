@@ -1,0 +1,49 @@
+"""Writing command outputs: JSON files and the `analyze` output folder, never half-written."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from score_tokens.io import atomic_write, write_score
+from score_tokens.score import Score
+
+ANALYSIS_FILES: tuple[str, ...] = (
+    "analysis.json",
+    "score.json",
+    "score.mid",
+    "score.png",
+    "tokens.json",
+)
+
+
+def write_json(path: Path, data: Any) -> None:
+    """Write `data` as indented JSON (atomically: a temporary name, then a rename)."""
+    text = json.dumps(data, indent=1) + "\n"
+    atomic_write(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+
+
+def write_analysis_outputs(
+    folder: Path, analysis: dict[str, Any], score: Score, tokens: dict[str, Any]
+) -> None:
+    """Write `ANALYSIS_FILES` into `folder`; all of them appear, or none (a new folder is removed)."""
+    created = not folder.exists()
+    folder.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".analyze.", dir=folder))
+    try:
+        write_json(staging / "analysis.json", analysis)
+        for name in ("score.json", "score.mid", "score.png"):
+            write_score(score, staging / name)
+        write_json(staging / "tokens.json", tokens)
+        for name in ANALYSIS_FILES:
+            os.replace(staging / name, folder / name)
+    except BaseException:
+        if created:
+            shutil.rmtree(folder, ignore_errors=True)
+        raise
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
