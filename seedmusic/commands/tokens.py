@@ -1,0 +1,102 @@
+"""`seedmusic tokenize` / `seedmusic detokenize`: scores <-> token files (DESIGN.md §12).
+
+seedmusic tokenize IN --encoding remi|xval -o OUT.json   # IN: .mid/.midi/.musicxml/.xml/.mxl/.json
+seedmusic detokenize TOKENS.json -o OUT                   # OUT: .mid/.json/.musicxml/.png
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import math
+from pathlib import Path
+from typing import Any
+
+from score_tokens.io import atomic_write, read_score, write_score
+from score_tokens.score import Score
+from score_tokens.tokens_file import ENCODINGS, tokens_document
+from seedmusic.errors import UserError
+
+logger = logging.getLogger(__name__)
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add the `tokenize` and `detokenize` verbs."""
+    tokenize = subparsers.add_parser(
+        "tokenize",
+        help="write a score (MIDI, MusicXML, score JSON) as REMI or xVal tokens",
+        description="Read IN and write its score tokens as JSON (DESIGN.md §12).",
+    )
+    tokenize.add_argument("input", type=Path, metavar="IN")
+    tokenize.add_argument("--encoding", choices=ENCODINGS, default="remi", help="(remi)")
+    tokenize.add_argument("-o", "--output", type=Path, required=True, metavar="OUT.json")
+    tokenize.set_defaults(func=run_tokenize)
+    detokenize = subparsers.add_parser(
+        "detokenize",
+        help="turn a token file back into a score (.mid/.json/.musicxml/.png)",
+        description="Decode TOKENS.json (REMI or xVal) and write the score; OUT's suffix picks the format.",
+    )
+    detokenize.add_argument("input", type=Path, metavar="TOKENS.json")
+    detokenize.add_argument("-o", "--output", type=Path, required=True, metavar="OUT")
+    detokenize.set_defaults(func=run_detokenize)
+
+
+def run_tokenize(args: argparse.Namespace) -> int:
+    """`tokenize IN --encoding remi|xval -o OUT.json`."""
+    output: Path = args.output
+    if output.suffix.lower() != ".json":
+        raise UserError(f"tokenize writes JSON; name the output *.json, not {output.name!r}")
+    document = tokens_document(read_score(args.input), args.encoding)
+    text = json.dumps(document, ensure_ascii=False)
+    atomic_write(output, lambda temp: _write_text(temp, text))
+    logger.info("wrote %d %s tokens to %s", len(document["tokens"]), args.encoding, output)
+    return 0
+
+
+def run_detokenize(args: argparse.Namespace) -> int:
+    """`detokenize TOKENS.json -o OUT`."""
+    score = decode_document(read_document(args.input))
+    written = write_score(score, args.output)
+    logger.info("wrote %s (%d notes)", written, score.num_notes())
+    return 0
+
+
+def read_document(path: Path) -> dict[str, Any]:
+    """Load a token file and check its shape (a `UserError` names what is wrong)."""
+    if not path.is_file():
+        raise FileNotFoundError(f"no such token file: {path}")
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise UserError(f"{path} is not a JSON token file: {exc}") from None
+    if not isinstance(document, dict) or document.get("encoding") not in ENCODINGS:
+        raise UserError(f'{path}: expected an object with "encoding" one of {list(ENCODINGS)}')
+    tokens = document.get("tokens")
+    if not isinstance(tokens, list) or not all(isinstance(t, str) for t in tokens):
+        raise UserError(f'{path}: "tokens" must be a list of strings')
+    if document["encoding"] == "xval":
+        values = document.get("values")
+        if not isinstance(values, list) or len(values) != len(tokens):
+            raise UserError(f'{path}: xval "values" must be a list as long as "tokens"')
+        if not all(
+            v is None or (isinstance(v, int | float) and not isinstance(v, bool)) for v in values
+        ):
+            raise UserError(f'{path}: xval "values" must be numbers or null')
+    return document
+
+
+def decode_document(document: dict[str, Any]) -> Score:
+    """The score of a checked token document (raises `ScoreTokenError` for bad sequences)."""
+    if document["encoding"] == "remi":
+        from score_tokens.remi import RemiTokenizer
+
+        return RemiTokenizer().decode(document["tokens"])
+    from score_tokens.xval import XvalTokenizer
+
+    values = [math.nan if v is None else float(v) for v in document["values"]]
+    return XvalTokenizer().decode(document["tokens"], values)
+
+
+def _write_text(path: Path, text: str) -> None:
+    path.write_text(text, encoding="utf-8")
