@@ -1,0 +1,223 @@
+"""The audio codec: a `Vae` plus a `ResidualVQ` over its latent means.
+
+    wav [B, C, S] --Vae.encode--> mean [B, D, T] --ResidualVQ.encode--> codes [B, K, T]
+    codes [B, K, T] --ResidualVQ.decode--> z [B, D, T] --Vae.decode--> wav [B, C, T * hop]
+
+The codes are the language model's audio tokens. On disk a codec is a folder with one
+checkpoint per part: `DIR/vae/` and `DIR/rvq/` (each `config.json` + `model.safetensors`).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING, Self
+
+import librosa
+import numpy as np
+import soundfile as sf
+import torch
+from torch import nn
+
+from renderer.modeling import CheckpointError
+from renderer.vae import Vae
+
+if TYPE_CHECKING:
+    from renderer.rvq import ResidualVQ
+
+logger = logging.getLogger(__name__)
+
+VAE_DIR = "vae"
+RVQ_DIR = "rvq"
+
+
+class AudioCodec(nn.Module):
+    """Waveform <-> RVQ codes, through the VAE's latent space.
+
+    Args:
+        vae: the VAE vocoder.
+        rvq: the residual quantizer of the VAE's latents (its dim must be the latent width).
+    """
+
+    def __init__(self, vae: Vae, rvq: ResidualVQ) -> None:
+        super().__init__()
+        rvq_dim = _rvq_dim(rvq)
+        if rvq_dim != vae.latent_channels:
+            raise ValueError(
+                f"the RVQ quantizes {rvq_dim}-dim vectors but the VAE has "
+                f"{vae.latent_channels} latent channels"
+            )
+        self.vae = vae
+        self.rvq = rvq
+
+    @property
+    def sample_rate(self) -> int:
+        """Audio sample rate in Hz."""
+        return self.vae.sample_rate
+
+    @property
+    def audio_channels(self) -> int:
+        """1 (mono) or 2 (stereo)."""
+        return self.vae.config.audio_channels
+
+    @property
+    def hop_length(self) -> int:
+        """Samples per code frame."""
+        return self.vae.hop_length
+
+    @property
+    def frame_rate(self) -> float:
+        """Code frames per second."""
+        return self.vae.frame_rate
+
+    @property
+    def num_codebooks(self) -> int:
+        """K, the number of residual codebooks."""
+        return int(self.rvq.config.num_codebooks)
+
+    @property
+    def codebook_size(self) -> int:
+        """Entries per codebook."""
+        return int(self.rvq.config.codebook_size)
+
+    @property
+    def bitrate(self) -> float:
+        """Bits per second: `frame_rate * K * log2(codebook_size)`."""
+        return self.frame_rate * self.num_codebooks * math.log2(self.codebook_size)
+
+    def encode_latents(self, wav: torch.Tensor) -> torch.Tensor:
+        """The VAE's posterior mean `[B, D, ceil(S / hop)]` of `[B, C, S]` audio."""
+        return self.vae.encode(wav).mean
+
+    def encode(self, wav: torch.Tensor, sample_rate: int | None = None) -> torch.Tensor:
+        """Tokenize audio.
+
+        Args:
+            wav: `[B, C, S]` audio at the codec's sample rate.
+            sample_rate: the audio's rate, checked against the codec's when given.
+
+        Returns:
+            codes `[B, K, ceil(S / hop)]` (int64).
+        """
+        if sample_rate is not None and sample_rate != self.sample_rate:
+            raise ValueError(
+                f"audio is at {sample_rate} Hz but the codec works at {self.sample_rate} Hz; "
+                "resample it first (encode_file does)"
+            )
+        return self.rvq.encode(self.encode_latents(wav)).long()
+
+    def decode(self, codes: torch.Tensor, length: int | None = None) -> torch.Tensor:
+        """Turn codes `[B, K, T]` into audio `[B, C, T * hop]` (or `[B, C, length]`)."""
+        self._check_codes(codes)
+        z = self.rvq.decode(codes)  # [B, D, T]
+        return self.vae.decode(z, length=length)
+
+    def encode_file(self, path: str | os.PathLike[str]) -> torch.Tensor:
+        """Tokenize an audio file: load, resample, match channels, encode.
+
+        Returns:
+            codes `[K, T]` (int64, on the CPU).
+        """
+        wav = load_audio(path, self.sample_rate, self.audio_channels)  # [C, S]
+        device = next(self.parameters()).device
+        with torch.no_grad():
+            codes = self.encode(torch.from_numpy(wav).to(device)[None])  # [1, K, T]
+        return codes[0].cpu()
+
+    def decode_to_file(
+        self, codes: torch.Tensor, path: str | os.PathLike[str], length: int | None = None
+    ) -> Path:
+        """Decode codes `[K, T]` (or `[1, K, T]`) and write the audio atomically with soundfile."""
+        if codes.dim() == 2:
+            codes = codes[None]
+        if codes.dim() != 3 or codes.shape[0] != 1:
+            raise ValueError(f"codes must be [K, T] or [1, K, T], got {tuple(codes.shape)}")
+        device = next(self.parameters()).device
+        with torch.no_grad():
+            wav = self.decode(codes.to(device), length=length)[0]  # [C, S]
+        return write_audio(path, wav.float().cpu().numpy(), self.sample_rate)
+
+    def save_pretrained(self, directory: str | os.PathLike[str]) -> Path:
+        """Write `directory/vae/` and `directory/rvq/`."""
+        out = Path(directory)
+        self.vae.save_pretrained(out / VAE_DIR)
+        self.rvq.save_pretrained(out / RVQ_DIR)
+        return out
+
+    @classmethod
+    def from_pretrained(cls, directory: str | os.PathLike[str], device: str = "cpu") -> Self:
+        """Load a codec saved by `save_pretrained`; raises `CheckpointError` on any mismatch."""
+        from renderer.rvq import ResidualVQ
+
+        folder = Path(directory)
+        for part in (VAE_DIR, RVQ_DIR):
+            if not (folder / part).is_dir():
+                raise CheckpointError(f"{folder} is not a codec checkpoint (no {part}/ folder)")
+        vae = Vae.from_pretrained(folder / VAE_DIR, device=device)
+        rvq = ResidualVQ.from_pretrained(folder / RVQ_DIR, device=device)
+        try:
+            codec = cls(vae, rvq)
+        except ValueError as exc:
+            raise CheckpointError(f"{folder}: {exc}") from None
+        return codec.eval()
+
+    def _check_codes(self, codes: torch.Tensor) -> None:
+        if codes.dim() != 3 or codes.shape[1] != self.num_codebooks:
+            raise ValueError(
+                f"codes must be [batch, {self.num_codebooks} codebooks, frames], got {tuple(codes.shape)}"
+            )
+        if codes.dtype.is_floating_point or codes.dtype == torch.bool:
+            raise ValueError(f"codes must be integers, got {codes.dtype}")
+        if codes.numel() and (int(codes.min()) < 0 or int(codes.max()) >= self.codebook_size):
+            raise ValueError(
+                f"codes must lie in [0, {self.codebook_size}), got values in "
+                f"[{int(codes.min())}, {int(codes.max())}]"
+            )
+
+
+def _rvq_dim(rvq: ResidualVQ) -> int:
+    return int(rvq.config.dim)
+
+
+def load_audio(path: str | os.PathLike[str], sample_rate: int, channels: int) -> np.ndarray:
+    """Read an audio file as float32 `[channels, S]` at `sample_rate`.
+
+    Mono files are duplicated to stereo; stereo (or wider) files are averaged to mono.
+    """
+    source = Path(path)
+    if not source.is_file():
+        raise FileNotFoundError(f"{source}: no such audio file")
+    try:
+        data, rate = sf.read(str(source), dtype="float32", always_2d=True)  # [S, C_in]
+    except (sf.LibsndfileError, RuntimeError) as exc:
+        raise ValueError(f"{source}: unreadable audio ({exc})") from None
+    if data.shape[0] == 0:
+        raise ValueError(f"{source}: the audio is empty")
+    wav = data.T  # [C_in, S]
+    if wav.shape[0] != channels:
+        wav = wav.mean(axis=0, keepdims=True)  # [1, S]
+        wav = np.repeat(wav, channels, axis=0)  # [channels, S]
+    if rate != sample_rate:
+        logger.info("resampling %s from %d Hz to %d Hz", source, rate, sample_rate)
+        wav = librosa.resample(wav, orig_sr=rate, target_sr=sample_rate, axis=-1)
+    return np.ascontiguousarray(wav, dtype=np.float32)
+
+
+def write_audio(path: str | os.PathLike[str], wav: np.ndarray, sample_rate: int) -> Path:
+    """Write `[C, S]` float audio with soundfile, atomically (temporary file, then rename)."""
+    target = Path(path)
+    if wav.ndim != 2:
+        raise ValueError(f"audio to write must be [channels, samples], got shape {wav.shape}")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=target.suffix, dir=target.parent)
+    os.close(fd)
+    try:
+        sf.write(tmp, np.clip(wav.T, -1.0, 1.0), sample_rate)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return target
