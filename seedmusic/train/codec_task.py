@@ -1,0 +1,206 @@
+"""The codec task: train the VAE vocoder (+ GAN) and fit the RVQ on its latents.
+
+Phases, by optimizer step:
+    0 ..                       VAE reconstruction: multi-resolution STFT + mel + KL.
+    adversarial_start_step ..  plus a multi-scale STFT discriminator (hinge + feature matching),
+                               trained by its own optimizer after each generator step.
+    rvq_start_step ..          the RVQ is fitted jointly, on the DETACHED posterior means: its
+                               EMA codebooks (k-means initialised) follow the latents as the VAE
+                               keeps training, and no gradient flows back into the VAE, so the
+                               codec's tokens never distort the vocoder.
+
+The RVQ lives inside the trained module, so under DDP its EMA buffers are broadcast from rank 0
+at every forward (rank 0's latents drive the codebooks). The export is an `AudioCodec`
+(`final/vae/`, `final/rvq/`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from renderer.codec import AudioCodec, load_audio
+from renderer.discriminator import (
+    DiscriminatorConfig,
+    MultiScaleStftDiscriminator,
+    discriminator_loss,
+    feature_matching_loss,
+    generator_adversarial_loss,
+)
+from renderer.losses import MultiResolutionMelLoss, MultiResolutionStftLoss
+from renderer.rvq import ResidualVQ, RvqConfig, RvqOutput
+from renderer.vae import Vae, VaeConfig, VaeLatents
+from seedmusic.errors import UserError
+from seedmusic.train.loop import StepOutput, TrainConfig, TrainTask
+
+AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".mp3")
+
+
+@dataclass(frozen=True)
+class CodecDataConfig:
+    """Where the audio is: every audio file under `audio_dir`, or the paths in `manifest`.
+
+    Attributes:
+        audio_dir: folder searched recursively for .wav/.flac/.ogg/.mp3.
+        manifest: a text file with one audio path per line (relative to the manifest).
+        crop_seconds: length of the random training crops (rounded to whole latent frames).
+    """
+
+    audio_dir: str | None = None
+    manifest: str | None = None
+    crop_seconds: float = 1.0
+
+
+@dataclass(frozen=True)
+class CodecLossConfig:
+    """Loss weights and phase starts (see the module docstring)."""
+
+    stft_fft_sizes: tuple[int, ...] = (2048, 1024, 512, 256, 128)
+    mel_fft_sizes: tuple[int, ...] = (2048, 1024, 512)
+    mel_n_mels: tuple[int, ...] = (128, 80, 64)
+    stft_weight: float = 1.0
+    mel_weight: float = 1.0
+    kl_weight: float = 1e-4
+    adversarial_weight: float = 0.1
+    feature_weight: float = 2.0
+    adversarial_start_step: int = 10000
+    rvq_start_step: int = 0
+
+
+@dataclass(frozen=True)
+class CodecTaskConfig:
+    """The whole codec run: optimisation, models, data and losses."""
+
+    train: TrainConfig = field(default_factory=TrainConfig)
+    vae: VaeConfig = field(default_factory=VaeConfig)
+    rvq: RvqConfig = field(default_factory=RvqConfig)
+    discriminator: DiscriminatorConfig = field(default_factory=DiscriminatorConfig)
+    data: CodecDataConfig = field(default_factory=CodecDataConfig)
+    loss: CodecLossConfig = field(default_factory=CodecLossConfig)
+
+
+class CodecTrainModel(nn.Module):
+    """VAE + RVQ trained together; the RVQ sees detached latent means."""
+
+    def __init__(self, vae: Vae, rvq: ResidualVQ) -> None:
+        super().__init__()
+        self.vae = vae
+        self.rvq = rvq
+
+    def forward(
+        self, wav: torch.Tensor, quantize: bool
+    ) -> tuple[torch.Tensor, VaeLatents, RvqOutput | None]:
+        """`wav [B, C, S]` -> `(recon [B, C, S], posterior [B, D, T], rvq output or None)`."""
+        recon, posterior = self.vae(wav)
+        rvq_out = self.rvq(posterior.mean.detach()) if quantize else None
+        return recon, posterior, rvq_out
+
+
+class AudioCrops:
+    """Random fixed-length crops of audio files, loaded (and resampled) once into memory."""
+
+    def __init__(self, data: CodecDataConfig, vae: VaeConfig) -> None:
+        paths = _audio_paths(data)
+        hop = vae.hop_length
+        self.length = max(hop, round(data.crop_seconds * vae.sample_rate / hop) * hop)
+        self.clips = [load_audio(p, vae.sample_rate, vae.audio_channels) for p in paths]
+
+    def __len__(self) -> int:
+        return len(self.clips)
+
+    def sample(self, index: int, rng: np.random.Generator) -> dict[str, torch.Tensor]:
+        clip = self.clips[index]  # [C, S]
+        if clip.shape[1] < self.length:
+            clip = np.pad(clip, ((0, 0), (0, self.length - clip.shape[1])))
+        start = int(rng.integers(0, clip.shape[1] - self.length + 1))
+        return {"audio": torch.from_numpy(clip[:, start : start + self.length].copy())}
+
+
+def _audio_paths(data: CodecDataConfig) -> list[Path]:
+    if data.manifest is not None:
+        manifest = Path(data.manifest)
+        if not manifest.is_file():
+            raise FileNotFoundError(f"{manifest}: no such manifest")
+        lines = [ln.strip() for ln in manifest.read_text().splitlines() if ln.strip()]
+        return [manifest.parent / ln for ln in lines]
+    if data.audio_dir is None:
+        raise UserError("set data.audio_dir or data.manifest in the codec config")
+    folder = Path(data.audio_dir)
+    if not folder.is_dir():
+        raise FileNotFoundError(f"{folder}: no such audio folder")
+    paths = sorted(p for p in folder.rglob("*") if p.suffix.lower() in AUDIO_SUFFIXES)
+    if not paths:
+        raise UserError(f"{folder}: no audio files ({', '.join(AUDIO_SUFFIXES)})")
+    return paths
+
+
+class CodecTask(TrainTask):
+    """VAE (+ GAN) reconstruction training with the RVQ fitted on detached latents."""
+
+    config_class = CodecTaskConfig
+
+    def __init__(self, config: CodecTaskConfig) -> None:
+        super().__init__(config)
+        loss = config.loss
+        self.stft_loss = MultiResolutionStftLoss(loss.stft_fft_sizes)
+        self.mel_loss = MultiResolutionMelLoss(
+            config.vae.sample_rate, loss.mel_fft_sizes, loss.mel_n_mels
+        )
+
+    def build_model(self) -> nn.Module:
+        return CodecTrainModel(Vae(self.config.vae), ResidualVQ(self.config.rvq))
+
+    def build_dataset(self) -> AudioCrops:
+        return AudioCrops(self.config.data, self.config.vae)
+
+    def build_discriminator(self) -> nn.Module | None:
+        return MultiScaleStftDiscriminator(self.config.discriminator)
+
+    def training_step(
+        self,
+        model: nn.Module,
+        batch: dict[str, torch.Tensor],
+        step: int,
+        discriminator: nn.Module | None,
+    ) -> StepOutput:
+        loss_cfg = self.config.loss
+        real = batch["audio"]  # [B, C, S]
+        recon, posterior, rvq_out = model(real, quantize=step >= loss_cfg.rvq_start_step)
+        self.stft_loss.to(real.device)
+        self.mel_loss.to(real.device)
+        stft = self.stft_loss(recon, real)
+        mel = self.mel_loss(recon, real)
+        kl = posterior.kl()
+        loss = loss_cfg.stft_weight * stft + loss_cfg.mel_weight * mel + loss_cfg.kl_weight * kl
+        metrics: dict[str, float | torch.Tensor] = {"stft": stft, "mel": mel, "kl": kl}
+        if rvq_out is not None:
+            metrics["rvq_mse"] = rvq_out.stats["mse"][-1]
+            metrics["rvq_perplexity"] = rvq_out.stats["perplexity"].mean()
+        adversarial = discriminator is not None and step >= loss_cfg.adversarial_start_step
+        if adversarial:
+            assert discriminator is not None
+            out = discriminator(torch.cat([real, recon]))
+            real_feats = [[f.chunk(2)[0] for f in scale] for scale in out.features]
+            fake_feats = [[f.chunk(2)[1] for f in scale] for scale in out.features]
+            adv = generator_adversarial_loss([logit.chunk(2)[1] for logit in out.logits])
+            fm = feature_matching_loss(real_feats, fake_feats)
+            loss = loss + loss_cfg.adversarial_weight * adv + loss_cfg.feature_weight * fm
+            metrics.update({"g_adv": adv, "feature_match": fm})
+        disc_input = (real, recon.detach()) if adversarial else None
+        return StepOutput(loss=loss, metrics=metrics, discriminator_input=disc_input)
+
+    def discriminator_step(self, discriminator: nn.Module, inputs: Any, step: int) -> StepOutput:
+        real, fake = inputs
+        out = discriminator(torch.cat([real, fake]))
+        halves = [logit.chunk(2) for logit in out.logits]
+        loss = discriminator_loss([h[0] for h in halves], [h[1] for h in halves])
+        return StepOutput(loss=loss, metrics={"d_loss": loss.detach()})
+
+    def export(self, model: nn.Module, directory: Path) -> None:
+        assert isinstance(model, CodecTrainModel)
+        AudioCodec(model.vae, model.rvq).save_pretrained(directory)
