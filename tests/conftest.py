@@ -10,6 +10,13 @@ import pytest
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("MPLBACKEND", "Agg")
+# Two pytest-xdist workers compiling into one numba cache at once can crash (a segfault in
+# librosa's cached gufuncs was seen with an empty cache): give each worker its own folder.
+# numba reads the variable when it is first imported, which is after this file runs.
+if os.environ.get("PYTEST_XDIST_WORKER") and os.environ.get("NUMBA_CACHE_DIR"):
+    os.environ["NUMBA_CACHE_DIR"] = os.path.join(
+        os.environ["NUMBA_CACHE_DIR"], os.environ["PYTEST_XDIST_WORKER"]
+    )
 
 
 @dataclass
