@@ -22,12 +22,13 @@ from __future__ import annotations
 import logging
 import warnings
 from dataclasses import dataclass, field
+from typing import Any
 
 import mir_eval
 import numpy as np
 
 from mir.analyze import Analysis
-from score_tokens.score import NOTE_TRACKS, Score
+from score_tokens.score import NOTE_TRACKS, Note, Score
 
 logger = logging.getLogger(__name__)
 
@@ -48,6 +49,42 @@ class GroundTruth:
     chords: Segments
     sections: Segments
     notes: dict[str, NoteEvents] = field(default_factory=dict)
+    time_signature: str = "4/4"
+    lyrics: Segments = field(default_factory=list)
+
+    def to_json_dict(self) -> dict[str, Any]:
+        """The ground truth in the `analysis.json` format (DESIGN.md §12), JSON-ready."""
+        return Analysis(
+            duration=self.duration,
+            tempo=self.tempo,
+            beats=self.beats,
+            downbeats=self.downbeats,
+            time_signature=self.time_signature,
+            key=self.key,
+            chords=self.chords,
+            sections=self.sections,
+            notes=self.notes,
+            lyrics=self.lyrics,
+        ).to_json_dict()
+
+    @classmethod
+    def from_json_dict(cls, data: dict[str, Any]) -> GroundTruth:
+        """Read back `to_json_dict` output (e.g. a corpus piece's `truth.json`)."""
+        return cls(
+            duration=float(data["duration"]),
+            tempo=float(data["tempo"]),
+            beats=[float(t) for t in data["beats"]],
+            downbeats=[float(t) for t in data["downbeats"]],
+            key=str(data["key"]),
+            chords=[(float(a), float(b), str(label)) for a, b, label in data["chords"]],
+            sections=[(float(a), float(b), str(label)) for a, b, label in data["sections"]],
+            notes={
+                name: [(float(a), float(b), int(p)) for a, b, p in notes]
+                for name, notes in data["notes"].items()
+            },
+            time_signature=str(data["time_signature"]),
+            lyrics=[(float(a), float(b), str(text)) for a, b, text in data["lyrics"]],
+        )
 
 
 def ground_truth_from_score(score: Score) -> GroundTruth:
@@ -70,7 +107,16 @@ def ground_truth_from_score(score: Score) -> GroundTruth:
         name: [(seconds(n.tick), seconds(n.end), n.pitch) for n in score.notes(name)]
         for name in NOTE_TRACKS
     }
+    vocal = score.notes("vocal")
+    lyrics = [
+        (seconds(n.tick), seconds(_syllable_end(vocal, i)), n.lyric)
+        for i, n in enumerate(vocal)
+        if n.lyric
+    ]
+    first = score.time_signatures[0]
     return GroundTruth(
+        time_signature=f"{first.numerator}/{first.denominator}",
+        lyrics=lyrics,
         duration=duration,
         tempo=sorted(score.tempos, key=lambda t: t.tick)[0].bpm,
         beats=[b for b in beats if b < duration],
@@ -80,6 +126,16 @@ def ground_truth_from_score(score: Score) -> GroundTruth:
         sections=sections,
         notes=notes,
     )
+
+
+def _syllable_end(vocal: list[Note], index: int) -> int:
+    """Where the syllable starting at note `index` ends: after its melisma notes."""
+    end = vocal[index].end
+    for note in vocal[index + 1 :]:
+        if note.lyric or note.tick > end:
+            break
+        end = max(end, note.end)
+    return end
 
 
 def evaluate(analysis: Analysis, truth: GroundTruth) -> dict[str, float | None]:

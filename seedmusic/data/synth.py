@@ -90,7 +90,7 @@ def render_score(
     if tracks is not None:
         score = only_tracks(score, tracks)
     sf2 = find_soundfont(soundfont)
-    length = int(round((score.duration_seconds() + TAIL_SECONDS) * sample_rate))
+    length = round((score.duration_seconds() + TAIL_SECONDS) * sample_rate)
     with tempfile.TemporaryDirectory(prefix="seedmusic-render-") as tmp:
         midi_path, wav_path = Path(tmp) / "score.mid", Path(tmp) / "score.wav"
         write_midi(score, midi_path)
