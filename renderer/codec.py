@@ -92,39 +92,45 @@ class AudioCodec(nn.Module):
         """The VAE's posterior mean `[B, D, ceil(S / hop)]` of `[B, C, S]` audio."""
         return self.vae.encode(wav).mean
 
-    def encode(self, wav: torch.Tensor, sample_rate: int | None = None) -> torch.Tensor:
+    def encode(
+        self, wav: torch.Tensor, sample_rate: int | None = None, num_codebooks: int | None = None
+    ) -> torch.Tensor:
         """Tokenize audio.
 
         Args:
             wav: `[B, C, S]` audio at the codec's sample rate.
             sample_rate: the audio's rate, checked against the codec's when given.
+            num_codebooks: use the first k codebooks (default all K): a lower bitrate.
 
         Returns:
-            codes `[B, K, ceil(S / hop)]` (int64).
+            codes `[B, k, ceil(S / hop)]` (int64).
         """
         if sample_rate is not None and sample_rate != self.sample_rate:
             raise ValueError(
                 f"audio is at {sample_rate} Hz but the codec works at {self.sample_rate} Hz; "
                 "resample it first (encode_file does)"
             )
-        return self.rvq.encode(self.encode_latents(wav)).long()
+        return self.rvq.encode(self.encode_latents(wav), num_codebooks).long()
 
     def decode(self, codes: torch.Tensor, length: int | None = None) -> torch.Tensor:
-        """Turn codes `[B, K, T]` into audio `[B, C, T * hop]` (or `[B, C, length]`)."""
+        """Turn codes `[B, k, T]` (the first k <= K codebooks) into audio `[B, C, T * hop]`
+        (or `[B, C, length]`)."""
         self._check_codes(codes)
         z = self.rvq.decode(codes)  # [B, D, T]
         return self.vae.decode(z, length=length)
 
-    def encode_file(self, path: str | os.PathLike[str]) -> torch.Tensor:
+    def encode_file(
+        self, path: str | os.PathLike[str], num_codebooks: int | None = None
+    ) -> torch.Tensor:
         """Tokenize an audio file: load, resample, match channels, encode.
 
         Returns:
-            codes `[K, T]` (int64, on the CPU).
+            codes `[k, T]` (int64, on the CPU).
         """
         wav = load_audio(path, self.sample_rate, self.audio_channels)  # [C, S]
         device = next(self.parameters()).device
         with torch.no_grad():
-            codes = self.encode(torch.from_numpy(wav).to(device)[None])  # [1, K, T]
+            codes = self.encode(torch.from_numpy(wav).to(device)[None], None, num_codebooks)
         return codes[0].cpu()
 
     def decode_to_file(
@@ -165,9 +171,10 @@ class AudioCodec(nn.Module):
         return codec.eval()
 
     def _check_codes(self, codes: torch.Tensor) -> None:
-        if codes.dim() != 3 or codes.shape[1] != self.num_codebooks:
+        if codes.dim() != 3 or not 1 <= codes.shape[1] <= self.num_codebooks:
             raise ValueError(
-                f"codes must be [batch, {self.num_codebooks} codebooks, frames], got {tuple(codes.shape)}"
+                f"codes must be [batch, 1..{self.num_codebooks} codebooks, frames], "
+                f"got {tuple(codes.shape)}"
             )
         if codes.dtype.is_floating_point or codes.dtype == torch.bool:
             raise ValueError(f"codes must be integers, got {codes.dtype}")
