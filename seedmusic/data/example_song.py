@@ -91,7 +91,9 @@ def example_song() -> Score:
     return score.sort().validate()
 
 
-def _add_vocal(score: Score, start: int, beat: int, pitches: tuple[int, ...], words: list[str]) -> None:
+def _add_vocal(
+    score: Score, start: int, beat: int, pitches: tuple[int, ...], words: list[str]
+) -> None:
     for (offset, length), pitch, word in zip(((0, 1), (1, 1), (2, 2)), pitches, words, strict=True):
         score.notes("vocal").append(
             Note(
@@ -110,6 +112,8 @@ def _add_drums(score: Score, start: int, beat: int, crash: bool) -> None:
     for eighth in range(8):
         drums.append(Note(start + eighth * beat // 2, beat // 2, CLOSED_HAT, 60))
     for position in range(4):
-        drums.append(Note(start + position * beat, beat // 2, KICK if position % 2 == 0 else SNARE, 100))
+        drums.append(
+            Note(start + position * beat, beat // 2, KICK if position % 2 == 0 else SNARE, 100)
+        )
     if crash:
         drums.append(Note(start, beat, CRASH, 90))
