@@ -21,6 +21,12 @@ Exactness: Score -> REMI -> Score is exact for notes, chords, tempos and section
 velocities on `velocity_values()` and tempos at `tempo_decimals`; everything else is quantized
 to the nearest representable value.
 
+Speed: both directions work on numpy arrays of token ids (`score_tokens.remi_arrays`), with
+Python loops over bars, tempos, sections, chords and lyrics only. Decoding checks with array
+operations that the sequence follows the layout above; one that does not (or is malformed) goes
+through `_RemiDecoder`, a state machine over single tokens that decodes the other orders it allows
+and names the position and reason of every error.
+
 This module never imports torch.
 """
 
@@ -33,9 +39,9 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from score_tokens.errors import ScoreError, ScoreTokenError
+from score_tokens.remi_arrays import DRUMS, VOCAL, _decode_arrays, _IdTables, _RemiEncoder
 from score_tokens.score import (
     CHORD_QUALITIES,
-    DEFAULT_PROGRAMS,
     NOTE_TRACKS,
     PITCH_CLASS_NAMES,
     SECTION_LABELS,
@@ -49,8 +55,6 @@ from score_tokens.score import (
 from score_tokens.vocab import BOS, EOS, PAD, Vocabulary, phoneme_inventory, special_tokens
 
 KEY_MODES: tuple[str, ...] = ("major", "minor")
-DRUMS = "drums"
-VOCAL = "vocal"
 
 
 def _default_pitch_ranges() -> dict[str, tuple[int, int]]:
@@ -147,15 +151,14 @@ class RemiTokenizer:
         self.parsed: dict[str, tuple[str, str]] = {
             token: (token.partition("_")[0], token.partition("_")[2]) for token in self.vocab.tokens
         }  # token -> (kind, value), so decoding splits no strings
+        self._tables = _IdTables(self)
 
     # ------------------------------------------------------------------ vocabulary
 
     def _build_tokens(self) -> list[str]:
         c = self.config
-        low = min(r[0] for n, r in c.pitch_ranges.items() if n != DRUMS)
-        high = max(r[1] for n, r in c.pitch_ranges.items() if n != DRUMS)
+        low, high = _pitch_span(c)
         drum_low, drum_high = c.pitch_ranges[DRUMS]
-        max_positions = c.positions_per_beat * 4 * c.max_numerator // min(c.denominators)
         tempo_scale = 10**c.tempo_decimals
         tokens = [*special_tokens(c.num_mask_tokens), "Bar", "Syllable"]
         tokens += [
@@ -167,7 +170,7 @@ class RemiTokenizer:
             f"Tempo_{self._tempo_text(i / tempo_scale)}"
             for i in range(c.tempo_min * tempo_scale, c.tempo_max * tempo_scale + 1)
         ]
-        tokens += [f"Position_{k}" for k in range(max_positions)]
+        tokens += [f"Position_{k}" for k in range(_max_positions(c))]
         tokens += ["Chord_N", *(f"Chord_{r}_{q}" for r in range(12) for q in CHORD_QUALITIES)]
         tokens += [f"Track_{name}" for name in NOTE_TRACKS]
         tokens += [f"Program_{p}" for p in range(128)]
@@ -186,19 +189,53 @@ class RemiTokenizer:
     # ------------------------------------------------------------------ encoding
 
     def encode(self, score: Score) -> list[str]:
-        """`score` as REMI tokens, BOS..EOS. Raises `ScoreError` for what cannot be expressed."""
-        return _RemiEncoder(self, score).tokens()
+        """`score` as REMI tokens, BOS..EOS. Raises `ScoreError` for what cannot be expressed.
+
+        A value outside the vocabulary (a time signature past `max_numerator`, a program outside
+        0..127 in an unvalidated score) comes out as its token text; `encode_ids` rejects it.
+        """
+        ids, extra = self._encode(score)
+        vocabulary = [*self.vocab.tokens, *extra]
+        return [vocabulary[i] for i in ids.tolist()]
 
     def encode_ids(self, score: Score) -> np.ndarray:
         """`score` as token ids.  # [N] int64"""
-        return self.vocab.encode(self.encode(score))
+        ids, extra = self._encode(score)
+        if extra:
+            position = int(np.argmax(ids >= len(self.vocab)))
+            token = extra[int(ids[position]) - len(self.vocab)]
+            raise ScoreTokenError(position, f"unknown token {token!r}")
+        return ids
+
+    def _encode(self, score: Score) -> tuple[np.ndarray, list[str]]:
+        """The ids of `score` and the tokens outside the vocabulary (see `_RemiEncoder`)."""
+        key = key_token(score.key)
+        return _RemiEncoder(self, score, key, [chord_token(c) for c in score.chords]).ids()
 
     def decode(self, tokens: Sequence[str]) -> Score:
         """REMI tokens -> a validated Score; anything malformed raises `ScoreTokenError`."""
+        lookup = self.vocab.token_to_id
+        if all(isinstance(token, str) and token in lookup for token in tokens):
+            ids = np.fromiter(map(lookup.__getitem__, tokens), np.int64, len(tokens))
+            score = _decode_fast(self, ids)
+            if score is not None:
+                return score
         return _RemiDecoder(self, tokens).score()
 
     def decode_ids(self, ids: Sequence[int] | np.ndarray) -> Score:
-        return self.decode(self.vocab.decode(ids))
+        """Token ids -> a validated Score (see `decode`).  ids: [N] integers in 0..len(vocab)-1"""
+        array = np.asarray(ids)
+        if (
+            array.ndim == 1
+            and array.size
+            and np.issubdtype(array.dtype, np.integer)
+            and array.min() >= 0
+            and array.max() < len(self.vocab)
+        ):
+            score = _decode_fast(self, array.astype(np.int64, copy=False))
+            if score is not None:
+                return score
+        return _RemiDecoder(self, self.vocab.decode(ids)).score()
 
     # ------------------------------------------------------------------ quantizers
 
@@ -218,107 +255,22 @@ class RemiTokenizer:
         return f"Tempo_{self._tempo_text(min(max(round(bpm, c.tempo_decimals), c.tempo_min), c.tempo_max))}"
 
 
-class _RemiEncoder:
-    """One encoding pass: collects timed events per bar, then writes them in order."""
+def _pitch_span(config: RemiConfig) -> tuple[int, int]:
+    """The lowest and highest `Pitch_p` of the vocabulary (the union of the pitched ranges)."""
+    ranges = [r for name, r in config.pitch_ranges.items() if name != DRUMS]
+    return min(r[0] for r in ranges), max(r[1] for r in ranges)
 
-    def __init__(self, tokenizer: RemiTokenizer, score: Score) -> None:
-        self.tokenizer = tokenizer
-        self.config = tokenizer.config
-        self.score = score
 
-    def tokens(self) -> list[str]:
-        score, tok = self.score, self.tokenizer
-        tpb = score.ticks_per_beat
-        out = [BOS, key_token(score.key)]
-        for name in NOTE_TRACKS:
-            track = score.tracks.get(name)
-            if track is not None and track.program != DEFAULT_PROGRAMS[name]:
-                out += [f"Track_{name}", f"Program_{track.program}"]
-        events = self._timed_events()
-        bar_ticks = score.bar_starts()
-        bar_steps = [tok.steps(t, tpb) for t in bar_ticks]
-        signature = None
-        current = score.signature_at(0)
-        cursor = 0
-        index = 0
-        while index < len(bar_steps) or cursor < len(events):
-            if index >= len(bar_steps):  # events past `end_tick`: extend the last meter
-                bar_ticks.append(bar_ticks[-1] + score.bar_length(current))
-                bar_steps.append(tok.steps(bar_ticks[-1], tpb))
-            start = bar_steps[index]
-            current = score.signature_at(bar_ticks[index])
-            stop = bar_steps[index + 1] if index + 1 < len(bar_steps) else None
-            if stop is None:
-                stop = tok.steps(bar_ticks[index] + score.bar_length(current), tpb)
-                stop = stop if cursor < len(events) and events[-1][0] >= stop else None
-            index += 1
-            out.append("Bar")
-            if signature is None or (current.numerator, current.denominator) != signature:
-                signature = (current.numerator, current.denominator)
-                out.append(f"TimeSig_{signature[0]}/{signature[1]}")
-            position = None
-            open_track = None
-            while cursor < len(events) and (stop is None or events[cursor][0] < stop):
-                step, _, track_name, body = events[cursor]
-                cursor += 1
-                if step != position:
-                    out.append(f"Position_{step - start}")
-                    position, open_track = step, None
-                if track_name is not None and track_name != open_track:
-                    out.append(f"Track_{track_name}")
-                    open_track = track_name
-                out += body
-        out.append(EOS)
-        return out
+def _max_positions(config: RemiConfig) -> int:
+    return config.positions_per_beat * 4 * config.max_numerator // min(config.denominators)
 
-    def _timed_events(self) -> list[tuple[int, int, str | None, list[str]]]:
-        """(grid step, order, track or None, tokens) for every timed event, sorted."""
-        score, tok, c = self.score, self.tokenizer, self.config
-        tpb = score.ticks_per_beat
-        events: list[tuple[int, int, str | None, list[str]]] = []
-        for tempo in score.tempos:
-            events.append((tok.steps(tempo.tick, tpb), 0, None, [tok.tempo_token(tempo.bpm)]))
-        for section in score.sections:
-            if section.label not in SECTION_LABELS:
-                raise ScoreError(f"cannot tokenize section label {section.label!r}")
-            events.append((tok.steps(section.tick, tpb), 1, None, [f"Section_{section.label}"]))
-        for chord in score.chords:
-            duration = tok.steps(chord.tick + chord.duration, tpb) - tok.steps(chord.tick, tpb)
-            body = [chord_token(chord), tok.duration_token(duration)]
-            events.append((tok.steps(chord.tick, tpb), 2, None, body))
-        for order, name in enumerate(NOTE_TRACKS):
-            track = score.tracks.get(name)
-            if track is None:
-                continue
-            low, high = c.pitch_ranges[name]
-            prefix = "Drum" if name == DRUMS else "Pitch"
-            for note in track.notes:
-                if not low <= note.pitch <= high:
-                    raise ScoreError(
-                        f"{name} note pitch {note.pitch} at tick {note.tick} is outside {low}..{high}"
-                    )
-                start = tok.steps(note.tick, tpb)
-                body = self._lyric_tokens(note) if name == VOCAL else []
-                body += [
-                    f"{prefix}_{note.pitch}",
-                    tok.duration_token(tok.steps(note.end, tpb) - start),
-                    tok.velocity_token(note.velocity),
-                ]
-                events.append((start, 3 + order, name, body))
-        events.sort(key=lambda e: (e[0], e[1]))
-        return events
 
-    def _lyric_tokens(self, note: Note) -> list[str]:
-        tokens = []
-        for phoneme in note.phonemes:
-            token = f"Phoneme_{phoneme}"
-            if token not in self.tokenizer.vocab:
-                raise ScoreError(f"vocal note at tick {note.tick}: unknown phoneme {phoneme!r}")
-            tokens.append(token)
-        if note.lyric is not None:
-            tokens.append("Syllable")
-            tokens += [f"Byte_{b:02x}" for b in note.lyric.encode("utf-8")]
-        return tokens
+def _decode_fast(tokenizer: RemiTokenizer, ids: np.ndarray) -> Score | None:
+    """`_decode_arrays` with a fresh state machine: a Score, or None to leave to `_RemiDecoder`.
+
+    ids: [N] int64
+    """
+    return _decode_arrays(_RemiDecoder(tokenizer, ()), ids)
 
 
 _NOTE_EXPECT = ("Duration", "Velocity")
