@@ -5,7 +5,8 @@ Export (`score_to_music21`, `write_musicxml`)
     "drums") with the GM instrument of its program. The first part carries the key, the tempo
     marks, the chord symbols (`ChordSymbol`, `N.C.` for the no-chord) and the sections as
     rehearsal marks; every part carries the time signatures. Vocal notes carry their syllable as
-    lyric line 1 and their phonemes (space-separated) as lyric line 2. music21 makes the measures,
+    lyric line 1 and their phonemes (space-separated) as lyric line 2, named `phonemes` (on import
+    only a line of that name is read as phonemes; another file's verse 2 is not). music21 makes the measures,
     ties and voices. Drums: a percussion part on MIDI channel 10 whose notes sit at the GM drum
     number as pitch (36 = kick shows as C2) — exact and playable, though not drawn on a
     percussion staff.
@@ -77,6 +78,8 @@ QUALITY_TO_KIND: dict[str, str] = {
 """mir_eval chord quality -> MusicXML `<kind>`; import maps other kinds by their triad."""
 KIND_TO_QUALITY: dict[str, str] = {kind: quality for quality, kind in QUALITY_TO_KIND.items()}
 PHONEME_LYRIC_LINE = 2
+PHONEME_LYRIC_NAME = "phonemes"
+"""The `name` of the phoneme lyric line: other files' second lines (verse 2) stay lyrics."""
 
 TickAt = Callable[[float | Fraction], int]
 
@@ -167,7 +170,12 @@ def _note(source: Note, ticks_per_beat: int) -> note.Note:
     if source.lyric:
         result.lyrics.append(note.Lyric(source.lyric, number=1, applyRaw=True))
     if source.phonemes:
-        line = note.Lyric(" ".join(source.phonemes), number=PHONEME_LYRIC_LINE, applyRaw=True)
+        line = note.Lyric(
+            " ".join(source.phonemes),
+            number=PHONEME_LYRIC_LINE,
+            applyRaw=True,
+            identifier=PHONEME_LYRIC_NAME,
+        )
         result.lyrics.append(line)
     return result
 
@@ -323,7 +331,7 @@ def _pitches(element: note.GeneralNote) -> list[int]:
 def _copy_lyrics(element: note.GeneralNote, target: Note) -> None:
     for lyric in element.lyrics:
         text = (lyric.text or "").strip()
-        if lyric.number == PHONEME_LYRIC_LINE:
+        if lyric.identifier == PHONEME_LYRIC_NAME:
             target.phonemes = tuple(text.split())
         elif text and target.lyric is None:
             target.lyric = text

@@ -61,3 +61,14 @@ def test_chorales_import_with_parts_on_tracks(
 def test_compressed_mxl_is_read(small_score: Score, tmp_path: Path) -> None:
     score_to_music21(small_score).write("mxl", fp=tmp_path / "song.mxl")
     assert read_score(tmp_path / "song.mxl").notes("bass") == small_score.notes("bass")
+
+
+def test_another_files_second_lyric_line_is_a_lyric_not_phonemes() -> None:
+    from music21 import corpus
+
+    from score_tokens.musicxml import score_from_music21
+
+    # bwv10.7 carries its only verse on lyric line 2.
+    vocal = score_from_music21(corpus.parse("bach/bwv10.7")).notes("vocal")
+    assert sum(1 for n in vocal if n.lyric) > 30
+    assert not any(n.phonemes for n in vocal)
