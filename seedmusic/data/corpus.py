@@ -6,8 +6,8 @@ Layout of a corpus folder (written by `seedmusic data build`):
     DIR/manifest.jsonl             one `PieceRecord` per line, every finished shard
     DIR/shards/shard-NNNNN/        one folder per shard (renamed into place when complete)
         shard.json                 the shard's piece records
-        <piece id>/mix.wav         the rendered mix (mono, the build's sample rate, PCM 16)
-        <piece id>/stems/<track>.wav   one stem per non-empty note track, same length
+        <piece id>/mix.flac        the rendered mix (mono, the build's sample rate, 16 bit)
+        <piece id>/stems/<track>.flac  one stem per non-empty note track, same length
         <piece id>/score.json      the arranged `Score` (and score.mid)
         <piece id>/truth.json      ground truth in the `analysis.json` format (DESIGN.md §12)
 
@@ -37,7 +37,7 @@ class PieceRecord:
     """One piece of the corpus, as a manifest line.
 
     Attributes:
-        id: unique id (`<work id>-v<variant>`).
+        id: unique id (the work id with `/` replaced by `_`).
         work: id of the source work (several variants of one work share it and its split).
         split: train, valid or test.
         path: the piece's folder, relative to the corpus root.
@@ -50,6 +50,7 @@ class PieceRecord:
         description: one line of text describing the piece.
         key, tempo, time_signature: as arranged.
         lyrics: `original` (from the source), `synthetic` (generated words) or `none`.
+        language: the sung language (espeak-ng code, e.g. `en`, `de`).
         stems: the note tracks that have a stem.
     """
 
@@ -69,6 +70,7 @@ class PieceRecord:
     tempo: float
     time_signature: str
     lyrics: Literal["original", "synthetic", "none"]
+    language: str
     stems: tuple[str, ...]
 
     def to_json(self) -> dict[str, Any]:
@@ -112,12 +114,12 @@ class Corpus:
         return self.root / piece.path
 
     def mix_path(self, piece: PieceRecord) -> Path:
-        return self.folder(piece) / "mix.wav"
+        return self.folder(piece) / "mix.flac"
 
     def stem_path(self, piece: PieceRecord, track: str) -> Path:
         if track not in piece.stems:
             raise KeyError(f"{piece.id} has no {track!r} stem (stems: {', '.join(piece.stems)})")
-        return self.folder(piece) / "stems" / f"{track}.wav"
+        return self.folder(piece) / "stems" / f"{track}.flac"
 
     def score(self, piece: PieceRecord) -> Score:
         return read_score(self.folder(piece) / "score.json")
