@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import torch
@@ -43,14 +43,19 @@ AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".mp3")
 
 @dataclass(frozen=True)
 class CodecDataConfig:
-    """Where the audio is: every audio file under `audio_dir`, or the paths in `manifest`.
+    """Where the audio is: a built corpus's mixes, every audio file under `audio_dir`, or the
+    paths in `manifest` (the first of these that is set).
 
     Attributes:
+        corpus: a folder built by `seedmusic data build`; its `split` mixes are used.
+        split: the corpus split to train on.
         audio_dir: folder searched recursively for .wav/.flac/.ogg/.mp3.
         manifest: a text file with one audio path per line (relative to the manifest).
         crop_seconds: length of the random training crops (rounded to whole latent frames).
     """
 
+    corpus: str | None = None
+    split: Literal["train", "valid", "test"] = "train"
     audio_dir: str | None = None
     manifest: str | None = None
     crop_seconds: float = 1.0
@@ -122,6 +127,14 @@ class AudioCrops:
 
 
 def _audio_paths(data: CodecDataConfig) -> list[Path]:
+    if data.corpus is not None:
+        from seedmusic.data.corpus import Corpus
+
+        corpus = Corpus(data.corpus)
+        paths = [corpus.mix_path(piece) for piece in corpus.pieces(data.split)]
+        if not paths:
+            raise UserError(f"{data.corpus}: no {data.split} pieces")
+        return paths
     if data.manifest is not None:
         manifest = Path(data.manifest)
         if not manifest.is_file():
@@ -129,7 +142,7 @@ def _audio_paths(data: CodecDataConfig) -> list[Path]:
         lines = [ln.strip() for ln in manifest.read_text().splitlines() if ln.strip()]
         return [manifest.parent / ln for ln in lines]
     if data.audio_dir is None:
-        raise UserError("set data.audio_dir or data.manifest in the codec config")
+        raise UserError("set data.corpus, data.audio_dir or data.manifest in the codec config")
     folder = Path(data.audio_dir)
     if not folder.is_dir():
         raise FileNotFoundError(f"{folder}: no such audio folder")
