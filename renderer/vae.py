@@ -104,8 +104,9 @@ class VaeConfig:
 
     @classmethod
     def reference(cls) -> Self:
-        """The shipped codec's VAE: 24 kHz mono, hop 960 (25 frames/s), 64 latent channels."""
-        return cls()
+        """The shipped codec's VAE (configs/codec/reference.yaml): 24 kHz mono, hop 960
+        (25 frames/s), 64 latent channels, widths sized for CPU training."""
+        return cls(encoder_hidden_size=16, decoder_channels=24)
 
     @classmethod
     def stereo_44k(cls) -> Self:
