@@ -106,7 +106,7 @@ class VaeConfig:
     def reference(cls) -> Self:
         """The shipped codec's VAE (configs/codec/reference.yaml): 24 kHz mono, hop 960
         (25 frames/s), 64 latent channels, widths sized for CPU training."""
-        return cls(encoder_hidden_size=16, decoder_channels=24)
+        return cls(encoder_hidden_size=8, decoder_channels=16)
 
     @classmethod
     def stereo_44k(cls) -> Self:

@@ -11,7 +11,10 @@ from seedmusic.errors import UserError
 from seedmusic.train.loop import TrainTask, find_checkpoint, train
 
 # Tasks that work; a custom task can be named as "package.module:ClassName".
-TASKS: dict[str, str] = {"codec": "seedmusic.train.codec_task:CodecTask"}
+TASKS: dict[str, str] = {
+    "codec": "seedmusic.train.codec_task:CodecTask",
+    "transcriber": "seedmusic.train.transcriber_task:TranscriberTask",
+}
 
 
 def resolve_task(name: str) -> type[TrainTask]:
