@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -59,6 +60,8 @@ class TranscriberDataConfig:
         corpus: a folder built by `seedmusic data build`.
         split: the corpus split to train on.
         max_pieces: use only the first N pieces of the split (0: all), for quick runs.
+        tune_split: the split whose pieces tune the decoding thresholds at export
+            (`seedmusic.train.tune_transcriber`); None, or a split without pieces, keeps them.
         crop_seconds: length of the training crops.
         gain_db: random gain range, +- dB (0: off).
         eq_db: amplitude of the random equaliser curve, dB (0: off).
@@ -67,6 +70,7 @@ class TranscriberDataConfig:
     corpus: str | None = None
     split: Split = "train"
     max_pieces: int = 0
+    tune_split: Split | None = "valid"
     crop_seconds: float = 4.0
     gain_db: float = 6.0
     eq_db: float = 6.0
@@ -269,3 +273,17 @@ class TranscriberTask(TrainTask):
         logits = model(batch["features"])  # [B, F, T] -> heads
         loss, metrics = transcription_loss(logits, batch, self.config.loss)
         return StepOutput(loss=loss, metrics=dict(metrics))
+
+    def export(self, model: nn.Module, directory: Path) -> None:
+        """Save the model, then tune its decoding thresholds on `data.tune_split`."""
+        from seedmusic.train.tune_transcriber import tune_checkpoint
+
+        assert isinstance(model, Transcriber)
+        model.save_pretrained(directory)
+        split = self.config.data.tune_split
+        corpus = Corpus(self.config.data.corpus)
+        if split is None or not corpus.pieces(split):
+            logger.info("decoding thresholds left as configured (no %s pieces to tune on)", split)
+            return
+        scores = tune_checkpoint(directory, corpus, split)
+        logger.info("tuned decoding thresholds on %s: onset F1 %s", split, scores)
