@@ -1,8 +1,11 @@
-"""Shared glue for madmom: a quiet onnxruntime and the 44.1 kHz mono signal madmom expects."""
+"""Shared glue for madmom: a quiet onnxruntime, the 44.1 kHz mono signal madmom expects, and
+running a frame-wise network over a long signal in chunks so that memory stays bounded."""
 
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -36,3 +39,44 @@ def is_too_quiet_or_short(audio: Audio, min_seconds: float, threshold: float = 1
     if audio.duration < min_seconds:
         return True
     return float(np.max(np.abs(audio.samples), initial=0.0)) < threshold
+
+
+def chunked_frames(
+    signal: np.ndarray,
+    network: Callable[[Any], np.ndarray],
+    fps: float,
+    chunk_seconds: float,
+    context_seconds: float,
+) -> np.ndarray:
+    """A frame-wise madmom processor run over `signal` chunk by chunk.
+
+    madmom's processors compute every STFT frame of their input at once (hundreds of MB per
+    minute at 100 frames per second), so long signals are cut into chunks of `chunk_seconds`,
+    each computed with `context_seconds` of audio on both sides of which only the centre is
+    kept; chunk borders thus see the same context as the rest.
+
+    Args:
+        signal: mono 44.1 kHz samples `[S]` (a madmom `Signal`).
+        network: the processor; frame `i` of its output is centred on sample `i * hop`.
+        fps: its frame rate (`hop = 44100 / fps` samples).
+        chunk_seconds, context_seconds: the chunking.
+
+    Returns:
+        `[ceil(S / hop), ...]`, what `network(signal)` returns, frame for frame.
+    """
+    from madmom.audio.signal import Signal
+
+    hop = round(MADMOM_SAMPLE_RATE / fps)
+    total = -(-len(signal) // hop)
+    chunk = max(1, int(chunk_seconds * fps))
+    context = int(context_seconds * fps)
+    if total <= chunk + 2 * context:
+        return np.asarray(network(signal))
+    pieces = []
+    for first in range(0, total, chunk):
+        last = min(first + chunk, total)
+        start, stop = max(0, first - context), min(total, last + context)
+        piece = Signal(np.asarray(signal[start * hop : stop * hop]), sample_rate=MADMOM_SAMPLE_RATE)
+        frames = np.asarray(network(piece))  # [stop - start, ...]
+        pieces.append(frames[first - start : last - start])
+    return np.concatenate(pieces, axis=0)

@@ -98,3 +98,63 @@ def test_windowed_dbn_decoding_matches_one_pass(monkeypatch: pytest.MonkeyPatch)
     assert windowed.shape == whole.shape
     np.testing.assert_allclose(windowed[:, 0], whole[:, 0], atol=0.011)
     np.testing.assert_array_equal(windowed[:, 1], whole[:, 1])
+
+
+def test_smooth_beats_removes_jitter_but_keeps_a_tempo_change() -> None:
+    from mir.rhythm import smooth_beats
+
+    periods = np.concatenate([np.full(60, 0.5), np.linspace(0.5, 0.4, 40), np.full(60, 0.4)])
+    clean = np.concatenate([[1.0], 1.0 + np.cumsum(periods)])
+    jitter = np.random.default_rng(0).uniform(-0.015, 0.015, clean.size)
+    smoothed = smooth_beats(clean + jitter)
+    assert np.abs(smoothed - clean).mean() < 0.75 * np.abs(jitter).mean()
+    assert np.abs(smoothed - clean).max() < 0.025  # a straight-line fit lags ~0.2 s in the ramp
+    assert np.all(np.diff(smoothed) > 0)
+    np.testing.assert_allclose(np.diff(smoothed)[-20:], 0.4, atol=0.01)
+
+
+def test_harmonic_novelty_peaks_at_a_chord_change() -> None:
+    from mir.rhythm import ACTIVATION_FPS, CHROMA_FPS, harmonic_novelty
+
+    chroma = np.zeros((40, 12))
+    chroma[:20, [0, 4, 7]] = 1.0  # C major for 2 s
+    chroma[20:, [2, 5, 9]] = 1.0  # D minor for 2 s
+    novelty = harmonic_novelty(chroma, 4 * ACTIVATION_FPS)
+    assert abs(int(np.argmax(novelty)) / ACTIVATION_FPS - 20 / CHROMA_FPS) <= 0.1
+    assert novelty[:ACTIVATION_FPS].max() == pytest.approx(0.0, abs=1e-6)
+
+
+def test_harmonic_emphasis_keeps_each_frames_total() -> None:
+    from mir.rhythm import emphasize_harmonic_changes
+
+    rng = np.random.default_rng(1)
+    activations = rng.uniform(0, 0.5, (200, 2)).astype(np.float32)
+    novelty = np.zeros(200)
+    novelty[98:103] = 1.0  # a chord change
+    emphasized = emphasize_harmonic_changes(activations, novelty, weight=0.5)
+    np.testing.assert_allclose(emphasized.sum(axis=1), activations.sum(axis=1), rtol=1e-5)
+    assert emphasized[100, 1] > activations[100, 1]
+
+
+def test_meter_choice_reads_a_double_time_decode_as_half_time_bars() -> None:
+    """Beats decoded at 4 per bar where the music's bars are twice as long, with harmony changing
+    only every second decoded bar: some candidate pairs the bars, and a score picks one."""
+    from mir.rhythm import ACTIVATION_FPS, choose_meter, meter_candidates
+
+    seconds, beat = 40.0, 0.5
+    frames = int(seconds * ACTIVATION_FPS)
+    activations = np.full((frames, 2), 0.01)
+    beats = np.arange(0.5, seconds - 0.5, beat)
+    for index, time in enumerate(beats):
+        activations[round(time * ACTIVATION_FPS), 1 if index % 4 == 0 else 0] = 0.8
+    novelty = np.zeros(frames)
+    for time in beats[::8]:
+        novelty[round(time * ACTIVATION_FPS)] = 1.0
+    positions = np.arange(len(beats)) % 4 + 1
+    candidates = meter_candidates(beats, positions, activations, novelty)
+    assert candidates
+    assert {c.beats_per_bar for c in candidates} == {2, 3, 4}
+    best = choose_meter(candidates)
+    assert best.score == max(c.score for c in candidates)
+    downbeats = best.beats[best.positions == 1]
+    assert len(downbeats) >= 3 and np.all(np.diff(downbeats) > 0)
