@@ -1,9 +1,11 @@
 """`analyze`: audio -> beats, downbeats, meter, tempo, key, chords, sections (-> `Score`).
 
-The stages run one after another on the whole file (madmom's networks keep a few MB of features
-per minute of audio, so memory grows linearly and stays small for songs of a few minutes).
-Note transcription (our own five-instrument model) and lyrics transcription are not available
-yet: `notes` holds the five instruments with empty lists and the log says so.
+The stages run one after another: beats (madmom's networks run on the file in chunks, see
+`mir.rhythm`), chords, key, sections, then, when a `Transcriber` is given, the notes of the five
+instruments (`mir.transcriber`, in chunks as well) and, when lyric text is given, its syllables
+placed on the transcribed vocal notes (`mir.lyrics`). Without a transcriber `notes` holds the
+five instruments with empty lists; lyrics are never transcribed from the audio (no ASR runs by
+default).
 
 `Analysis.to_json_dict()` is the `analysis.json` format of DESIGN.md §12; `Analysis.to_score()`
 turns the result into a `Score` on a tempo map built from the beats (see `mir.grid`).
@@ -24,6 +26,7 @@ from mir.grid import TickGrid
 from mir.harmony import ChordSequence, recognize_chords, recognize_key
 from mir.rhythm import BeatGrid, track_beats
 from mir.structure import Sections, segment
+from mir.transcriber import Transcriber, transcribe
 from score_tokens.midi import parse_chord_label
 from score_tokens.score import (
     DEFAULT_PROGRAMS,
@@ -185,12 +188,22 @@ def _attach_lyrics(
         note.lyric = f"{note.lyric} {text}" if note.lyric else text
 
 
-def analyze(source: str | os.PathLike[str] | Audio, progress: bool = True) -> Analysis:
+def analyze(
+    source: str | os.PathLike[str] | Audio,
+    progress: bool = True,
+    transcriber: Transcriber | None = None,
+    lyrics: str | None = None,
+    language: str = "en",
+) -> Analysis:
     """Run every MIR stage on a recording.
 
     Args:
         source: an audio file path or loaded `Audio`.
         progress: show a tqdm bar over the stages.
+        transcriber: a trained five-instrument transcriber; None leaves `notes` empty.
+        lyrics: the song's lyric text, aligned syllable by syllable to the vocal notes (needs a
+            transcriber); None leaves `lyrics` empty.
+        language: of the lyrics, "en" or "de" (how words split into syllables).
 
     Returns:
         The `Analysis` (use `.to_score()` for the `Score`).
@@ -200,7 +213,7 @@ def analyze(source: str | os.PathLike[str] | Audio, progress: bool = True) -> An
     """
     audio = source if isinstance(source, Audio) else load_audio(source)
     audio = audio.to_mono()
-    state: dict[str, Any] = {}
+    state: dict[str, Any] = {"notes": _empty_notes(), "lyrics": []}
     stages: list[tuple[str, Callable[[], None]]] = [
         ("beats", lambda: state.update(grid=track_beats(audio))),
         ("chords", lambda: state.update(chords=recognize_chords(audio))),
@@ -212,12 +225,27 @@ def analyze(source: str | os.PathLike[str] | Audio, progress: bool = True) -> An
             ),
         ),
     ]
+    if transcriber is not None:
+        stages.append(("notes", lambda: state.update(notes=transcribe(transcriber, audio))))
+    if lyrics and lyrics.strip():
+        if transcriber is None:
+            logger.warning("lyrics need vocal notes to sit on: pass a transcriber to align them")
+        else:
+            stages.append(("lyrics", lambda: state.update(lyrics=_align(lyrics, state, language))))
     with tqdm(stages, desc="analyze", unit="stage", disable=not progress, leave=False) as bar:
         for name, run in bar:
             bar.set_postfix_str(name)
             run()
-    logger.info("note and lyrics transcription are not available yet: notes and lyrics are empty")
-    return _assemble(audio, state["grid"], state["chords"], state["key"], state["sections"])
+    analysis = _assemble(audio, state["grid"], state["chords"], state["key"], state["sections"])
+    analysis.notes = {name: list(state["notes"].get(name, [])) for name in NOTE_TRACKS}
+    analysis.lyrics = list(state["lyrics"])
+    return analysis
+
+
+def _align(text: str, state: dict[str, Any], language: str) -> list[tuple[float, float, str]]:
+    from mir.lyrics import align_lyrics
+
+    return align_lyrics(text, state["notes"].get("vocal", []), language)
 
 
 def _assemble(

@@ -11,9 +11,12 @@ Metrics (mir_eval, default tolerances):
 - `key_weighted`: `mir_eval.key.weighted_score` (fifths 0.5, relative 0.3, parallel 0.2);
 - `chord_majmin`, `chord_sevenths`: weighted chord symbol recall from `mir_eval.chord.evaluate`;
 - `section_f05`, `section_f3`: boundary hit rate F-measure at ±0.5 s and ±3 s;
-- `notes_<track>_onset_f1`: `mir_eval.transcription.onset_precision_recall_f1` style, on onsets
-  with matching pitch (`precision_recall_f1_overlap` with `offset_ratio=None`), only for tracks the
-  analysis transcribed.
+- `notes_<track>_onset_f1`: `mir_eval.transcription.precision_recall_f1_overlap` with
+  `offset_ratio=None` (onset within 50 ms and pitch within 50 cents), and
+  `notes_<track>_onset_offset_f1` with the default offset rule (offset within 20 % of the
+  reference note's length or 50 ms), only for tracks the analysis transcribed. Drums are scored
+  on onsets only, the reference hits mapped onto the transcriber's drum classes first
+  (`mir.transcriber.drum_class_notes`: kick, snare, hi-hat, toms, cymbals, other).
 A metric is None when it is undefined (no reference events of that kind).
 """
 
@@ -28,6 +31,7 @@ import mir_eval
 import numpy as np
 
 from mir.analyze import Analysis
+from mir.transcriber import drum_class_notes
 from score_tokens.score import NOTE_TRACKS, Note, Score
 
 logger = logging.getLogger(__name__)
@@ -103,7 +107,7 @@ def ground_truth_from_score(score: Score) -> GroundTruth:
         (seconds(s.tick), min(seconds(end), duration), s.label)
         for s, end in zip(score.sections, section_ends, strict=True)
     ]
-    notes = {
+    notes: dict[str, NoteEvents] = {
         name: [(seconds(n.tick), seconds(n.end), n.pitch) for n in score.notes(name)]
         for name in NOTE_TRACKS
     }
@@ -152,8 +156,14 @@ def evaluate(analysis: Analysis, truth: GroundTruth) -> dict[str, float | None]:
         metrics.update(_section_scores(truth.sections, analysis.sections))
         for name in NOTE_TRACKS:
             estimated = analysis.notes.get(name, [])
-            if estimated:
-                metrics[f"notes_{name}_onset_f1"] = _onset_f1(truth.notes.get(name, []), estimated)
+            if not estimated:
+                continue
+            reference = truth.notes.get(name, [])
+            if name == "drums":
+                reference = drum_class_notes(reference)
+            metrics[f"notes_{name}_onset_f1"] = _note_f1(reference, estimated, offsets=False)
+            if name != "drums":
+                metrics[f"notes_{name}_onset_offset_f1"] = _note_f1(reference, estimated, True)
     return metrics
 
 
@@ -200,13 +210,17 @@ def _section_scores(reference: Segments, estimated: Segments) -> dict[str, float
     }
 
 
-def _onset_f1(reference: NoteEvents, estimated: NoteEvents) -> float | None:
+def _note_f1(reference: NoteEvents, estimated: NoteEvents, offsets: bool) -> float | None:
     if not reference:
         return None
     ref_intervals, ref_pitches = _note_arrays(reference)
     est_intervals, est_pitches = _note_arrays(estimated)
     _, _, f1, _ = mir_eval.transcription.precision_recall_f1_overlap(
-        ref_intervals, ref_pitches, est_intervals, est_pitches, offset_ratio=None
+        ref_intervals,
+        ref_pitches,
+        est_intervals,
+        est_pitches,
+        offset_ratio=0.2 if offsets else None,
     )
     return float(f1)
 

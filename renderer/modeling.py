@@ -92,7 +92,7 @@ class PretrainedModel:
                 f"{folder}: weights do not match the config "
                 f"(missing {list(missing)[:3]}, unexpected {list(unexpected)[:3]})"
             )
-        return model.to(device).eval()  # type: ignore[attr-defined,no-any-return]
+        return model.to(device).eval()  # type: ignore[attr-defined]
 
 
 def config_to_dict(config: Any) -> dict[str, Any]:

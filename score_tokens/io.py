@@ -91,7 +91,7 @@ def write_score(score: Score, path: str | os.PathLike[str]) -> Path:
     return path
 
 
-def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
+def atomic_write(path: Path, write: Callable[[Path], object]) -> None:
     """Call `write(temp)` on a temporary file beside `path`, then rename it to `path`.
 
     The temporary file keeps `path`'s suffix (some writers look at it) and is removed if

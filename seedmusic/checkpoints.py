@@ -12,6 +12,7 @@ from seedmusic.errors import UserError
 
 TRAIN_COMMANDS: dict[str, str] = {
     "codec": "seedmusic train codec --config configs/codec/reference.yaml",
+    "transcriber": "seedmusic train transcriber --config configs/transcriber/reference.yaml",
 }
 
 

@@ -4,8 +4,10 @@
 1. writes the example song (written in code) as a score: JSON, MIDI, MusicXML, a picture, and
    its REMI and xVal tokens;
 2. renders it with FluidSynth and a General-MIDI SoundFont to `song.wav`;
-3. analyzes that audio with `mir` (beats, downbeats, tempo, key, chords, sections) into
-   `analysis/` — the same files `seedmusic analyze` writes;
+3. analyzes that audio with `mir` (beats, downbeats, tempo, key, chords, sections, and, with the
+   shipped transcriber in `checkpoints/transcriber`, the notes of the five instruments with the
+   song's words aligned to the vocal) into `analysis/` — the same files `seedmusic analyze`
+   writes;
 4. scores the analysis against the song's own ground truth with mir_eval (`evaluation.json`);
 5. runs the generation skeleton — conditions → LM audio tokens → DiT latents → VAE waveform —
    with **untrained** tiny models (`untrained_generation.wav`: noise-like, and labelled so).
@@ -143,14 +145,33 @@ def _render_song(folder: Path, state: DemoState) -> None:
 
 
 def _analyze_song(folder: Path, state: DemoState) -> None:
-    assert state.audio is not None and state.report is not None
-    analysis = analyze(Audio(state.audio[np.newaxis, :], SAMPLE_RATE), progress=False)
+    assert state.audio is not None and state.report is not None and state.score is not None
+    transcriber = _shipped_transcriber()
+    words = " ".join(note.lyric for note in state.score.notes("vocal") if note.lyric)
+    analysis = analyze(
+        Audio(state.audio[np.newaxis, :], SAMPLE_RATE),
+        progress=False,
+        transcriber=transcriber,
+        lyrics=words if transcriber is not None else None,
+    )
     score = analysis.to_score()
     write_analysis_outputs(
         folder / "analysis", analysis.to_json_dict(), score, tokens_document(score, "remi")
     )
     state.analysis = analysis
     state.report.analysis = analysis.to_json_dict()
+
+
+def _shipped_transcriber() -> Any:
+    """The reference transcriber, or None (with a log line) when it is not there."""
+    from mir.transcriber import Transcriber
+    from seedmusic.checkpoints import checkpoints_dir
+
+    folder = checkpoints_dir() / "transcriber"
+    if not folder.is_dir():
+        logger.warning("no transcriber at %s: the demo's analysis has no notes", folder)
+        return None
+    return Transcriber.from_pretrained(folder).eval()
 
 
 def _evaluate_analysis(folder: Path, state: DemoState) -> None:

@@ -133,3 +133,63 @@ def test_a_failed_write_leaves_no_partial_output(
 def test_analyze_help_lists_the_outputs(run_cli) -> None:
     result = run_cli("analyze", "--help")
     assert result.code == 0 and "analysis.json" in result.out and "--format" in result.out
+
+
+@pytest.fixture(scope="module")
+def tiny_transcriber(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An untrained tiny transcriber saved as a checkpoint folder."""
+    import torch
+
+    from mir.transcriber import Transcriber, TranscriberConfig
+
+    torch.manual_seed(0)
+    folder = tmp_path_factory.mktemp("transcriber")
+    Transcriber(TranscriberConfig.tiny()).save_pretrained(folder)
+    return folder
+
+
+def test_notes_and_lyrics_come_from_the_transcriber(
+    run_cli, song_wav: Path, tmp_path: Path, tiny_transcriber: Path
+) -> None:
+    words = tmp_path / "words.txt"
+    words.write_text("Glory, glory, hallelujah\n", encoding="utf-8")
+    out = tmp_path / "out"
+    result = run_cli(
+        "analyze", song_wav, "-o", out, "--transcriber", tiny_transcriber, "--lyrics", words
+    )
+    assert result.code == 0, result.err
+    analysis = json.loads((out / "analysis.json").read_text())
+    assert set(analysis["notes"]) == {"vocal", "piano", "guitar", "bass", "drums"}
+    assert len(analysis["lyrics"]) <= len(analysis["notes"]["vocal"])
+    for start, end, pitch in analysis["notes"]["piano"]:
+        assert 0.0 <= start < end <= 8.1 and 21 <= pitch <= 108
+
+
+def test_no_notes_skips_the_transcriber(run_cli, song_wav: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    result = run_cli("analyze", song_wav, "-o", out, "--no-notes", "--transcriber", tmp_path / "x")
+    assert result.code == 0, result.err
+    analysis = json.loads((out / "analysis.json").read_text())
+    assert all(not notes for notes in analysis["notes"].values())
+
+
+@pytest.mark.parametrize("case", ["missing", "not-a-checkpoint"])
+def test_a_bad_transcriber_is_one_error_line(
+    run_cli, song_wav: Path, tmp_path: Path, case: str
+) -> None:
+    folder = tmp_path / "transcriber"
+    if case == "not-a-checkpoint":
+        folder.mkdir()
+        (folder / "config.json").write_text('{"format": "other"}')
+    out = tmp_path / "out"
+    result = run_cli("analyze", song_wav, "-o", out, "--transcriber", folder)
+    assert result.code == 2
+    assert result.err.strip().startswith("error:") and len(result.err.strip().splitlines()) == 1
+    assert not out.exists()
+
+
+def test_unreadable_lyrics_are_one_error_line(run_cli, song_wav: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    result = run_cli("analyze", song_wav, "-o", out, "--lyrics", tmp_path / "nope.txt")
+    assert result.code == 2 and result.err.startswith("error:")
+    assert not out.exists()

@@ -1,8 +1,10 @@
 """`seedmusic analyze`: MIR on a recording, written as analysis JSON, a score and score tokens.
 
-    seedmusic analyze song.wav -o out/ [--format remi|xval]
+    seedmusic analyze song.wav -o out/ [--format remi|xval] [--lyrics words.txt] [--no-notes]
 
-writes `out/analysis.json` (DESIGN.md §12), `score.json`, `score.mid`, `score.png` and
+transcribes the notes of the five instruments with the shipped transcriber
+(`checkpoints/transcriber`, or `--transcriber DIR`), places the syllables of `--lyrics` on the
+vocal notes, and writes `out/analysis.json` (DESIGN.md §12), `score.json`, `score.mid`, `score.png` and
 `tokens.json`. All files are first written into a temporary folder inside `out/` and moved into
 place only when every one of them succeeded, so a failure leaves nothing half-written.
 """
@@ -13,6 +15,7 @@ import argparse
 import logging
 import sys
 from pathlib import Path
+from typing import Any
 
 from mir.analyze import analyze
 from mir.errors import AudioError
@@ -42,7 +45,54 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         default="remi",
         help="score-token encoding of tokens.json (remi)",
     )
+    parser.add_argument(
+        "--transcriber",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="note transcriber checkpoint (default: the shipped checkpoints/transcriber)",
+    )
+    parser.add_argument(
+        "--no-notes", action="store_true", help="skip note transcription (and lyric alignment)"
+    )
+    parser.add_argument(
+        "--lyrics",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="a UTF-8 text file with the song's words, aligned syllable by syllable to the vocal",
+    )
+    parser.add_argument(
+        "--language", choices=("en", "de"), default="en", help="language of --lyrics (en)"
+    )
     parser.set_defaults(func=run_analyze)
+
+
+def _load_transcriber(path: Path | None) -> Any:
+    """The transcriber to use: `path`, else the shipped one, else None (notes are skipped)."""
+    from mir.transcriber import Transcriber
+    from renderer.modeling import CheckpointError
+    from seedmusic.checkpoints import checkpoints_dir
+
+    folder = path if path is not None else checkpoints_dir() / "transcriber"
+    if not folder.is_dir():
+        if path is not None:
+            raise UserError(f"no transcriber checkpoint at {folder}")
+        logger.warning("no transcriber at %s: notes are not transcribed", folder)
+        return None
+    try:
+        return Transcriber.from_pretrained(folder).eval()
+    except CheckpointError as exc:
+        raise UserError(f"cannot load the transcriber: {exc}") from None
+
+
+def _read_lyrics(path: Path | None) -> str | None:
+    if path is None:
+        return None
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UserError(f"cannot read lyrics {str(path)!r}: {exc}") from None
 
 
 def run_analyze(args: argparse.Namespace) -> int:
@@ -50,20 +100,30 @@ def run_analyze(args: argparse.Namespace) -> int:
     output: Path = args.output
     if output.exists() and not output.is_dir():
         raise UserError(f"cannot write into {str(output)!r}: it is a file, not a folder")
+    lyrics = _read_lyrics(args.lyrics)
+    transcriber = None if args.no_notes else _load_transcriber(args.transcriber)
     try:
-        analysis = analyze(args.audio, progress=sys.stderr.isatty())
+        analysis = analyze(
+            args.audio,
+            progress=sys.stderr.isatty(),
+            transcriber=transcriber,
+            lyrics=lyrics,
+            language=args.language,
+        )
     except AudioError as exc:
         raise UserError(str(exc)) from None
     score = analysis.to_score()
     tokens = tokens_document(score, args.format)
     write_analysis_outputs(output, analysis.to_json_dict(), score, tokens)
     logger.info(
-        "wrote %s: %s, %s bpm, %s, %d chords, %d sections",
+        "wrote %s: %s, %s bpm, %s, %d chords, %d sections, %d notes, %d syllables",
         output,
         analysis.key,
         analysis.tempo,
         analysis.time_signature,
         len(analysis.chords),
         len(analysis.sections),
+        sum(len(notes) for notes in analysis.notes.values()),
+        len(analysis.lyrics),
     )
     return 0

@@ -51,7 +51,7 @@ def run_training(
         if checkpoint is None:
             raise UserError("pass --config FILE (or --resume a run folder)")
         config = checkpoint.parent.parent / "config.yaml"
-    cfg = load_config(task_class.config_class, config, overrides)
+    cfg: Any = load_config(task_class.config_class, config, overrides)
     if out is None:
         out = (
             checkpoint.parent.parent

@@ -82,3 +82,23 @@ def test_wrong_answers_score_lower() -> None:
     assert metrics["tempo_accuracy"] == 0.0
     assert metrics["key_weighted"] == 0.0
     assert metrics["chord_majmin"] == pytest.approx(0.0)
+
+
+def test_drums_are_scored_on_classes_and_pitched_notes_on_offsets_too() -> None:
+    score = _score()
+    truth = ground_truth_from_score(score)
+    kick, snare, open_hat = 0.0, 0.6, 1.2
+    truth.notes["drums"] = [(kick, kick + 0.1, 35), (snare, snare + 0.1, 40), (open_hat, 1.3, 46)]
+    analysis = _perfect_analysis(score)
+    analysis.notes["drums"] = [(kick, kick + 0.02, 36), (snare, snare + 0.02, 38), (1.2, 1.22, 42)]
+    bass = truth.notes["bass"]
+    analysis.notes["bass"] = [
+        (start, start + 0.25 * (end - start), pitch) for start, end, pitch in bass
+    ]
+    metrics = evaluate(analysis, truth)
+    assert metrics["notes_drums_onset_f1"] == pytest.approx(
+        1.0
+    )  # 35 -> kick, 40 -> snare, 46 -> hi-hat
+    assert "notes_drums_onset_offset_f1" not in metrics
+    assert metrics["notes_bass_onset_f1"] == pytest.approx(1.0)
+    assert metrics["notes_bass_onset_offset_f1"] == pytest.approx(0.0)  # every note cut short
