@@ -2,8 +2,12 @@
 
 - `recognize_chords`: `CNNChordFeatureProcessor` (a CNN over a log-filtered spectrogram, 10
   frames per second) and `CRFChordRecognitionProcessor` (a linear-chain CRF over 24 major/minor
-  chords plus no-chord). Labels come back in mir_eval syntax with the project's spelling of
-  roots (`Eb:maj`, `F#:min`, `N`).
+  chords plus no-chord), then sevenths: each major segment becomes `maj`, `7` or `maj7` and each
+  minor one `min` or `min7`, whichever binary chord template is closest (cosine) to the mean of
+  madmom's `DeepChromaProcessor` chroma over the segment (`add_sevenths`; on 247 renders of the
+  corpus train/valid split this raises sevenths WCSR from 0.747 to 0.776 and leaves majmin at
+  0.875). Labels come back in mir_eval syntax with the project's spelling of roots (`Eb:maj`,
+  `F#:min`, `Bb:7`, `N`). Both networks run in chunks (`mir._madmom.chunked_frames`).
 - `recognize_key`: `CNNKeyRecognitionProcessor` (24 major/minor keys), spelled like
   `score_tokens` keys ("A minor", "Eb major").
 """
@@ -11,10 +15,13 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from mir._madmom import is_too_quiet_or_short, madmom_signal
+import numpy as np
+
+from mir._madmom import chunked_frames, is_too_quiet_or_short, madmom_signal
 from mir.audio import Audio
 from score_tokens.midi import key_name, parse_chord_label, parse_key
 from score_tokens.score import Chord
@@ -24,6 +31,18 @@ logger = logging.getLogger(__name__)
 MIN_SECONDS = 0.5
 """Shorter clips get no chords (the CNN's context window is about 1.5 s)."""
 DEFAULT_KEY = "C major"
+FEATURE_FPS = 10
+"""Frames per second of madmom's chord features and deep chroma."""
+CHUNK_SECONDS, CONTEXT_SECONDS = 60.0, 5.0
+SEVENTH_OPTIONS: dict[str, tuple[str, ...]] = {"maj": ("maj", "7", "maj7"), "min": ("min", "min7")}
+"""The qualities a major or minor segment from the CRF may become (the first wins ties)."""
+QUALITY_INTERVALS: dict[str, tuple[int, ...]] = {
+    "maj": (0, 4, 7),
+    "7": (0, 4, 7, 10),
+    "maj7": (0, 4, 7, 11),
+    "min": (0, 3, 7),
+    "min7": (0, 3, 7, 10),
+}
 
 
 @dataclass(frozen=True)
@@ -84,15 +103,52 @@ def recognize_chords(audio: Audio) -> ChordSequence:
         return ChordSequence()
     if is_too_quiet_or_short(audio, MIN_SECONDS):
         return ChordSequence(((0.0, round(audio.duration, 4), "N"),))
+    from madmom.audio.chroma import DeepChromaProcessor
     from madmom.features.chords import CNNChordFeatureProcessor, CRFChordRecognitionProcessor
 
     signal = madmom_signal(audio)
-    features = CNNChordFeatureProcessor()(signal)  # [frames, 128] at 10 fps
+    features = _chunked(signal, CNNChordFeatureProcessor())  # [frames, 128] at 10 fps
     decoded = CRFChordRecognitionProcessor()(features)  # structured array: start, end, label
     segments = [(float(row["start"]), float(row["end"]), str(row["label"])) for row in decoded]
-    chords = ChordSequence.from_segments(segments)
+    chroma = _chunked(signal, DeepChromaProcessor())  # [frames, 12] at 10 fps
+    chords = ChordSequence.from_segments(add_sevenths(segments, chroma))
     logger.debug("recognised %d chord segments", len(chords))
     return chords
+
+
+def _chunked(signal: np.ndarray, network: Callable[[Any], np.ndarray]) -> np.ndarray:
+    return chunked_frames(signal, network, FEATURE_FPS, CHUNK_SECONDS, CONTEXT_SECONDS)
+
+
+def chord_template(root: int, quality: str) -> np.ndarray:
+    """The unit-norm binary chroma template `[12]` of a chord."""
+    template = np.zeros(12)
+    template[[(root + step) % 12 for step in QUALITY_INTERVALS[quality]]] = 1.0
+    return template / np.linalg.norm(template)
+
+
+def add_sevenths(
+    segments: Sequence[tuple[float, float, str]], chroma: np.ndarray, fps: float = FEATURE_FPS
+) -> list[tuple[float, float, str]]:
+    """Major and minor segments relabelled with the `SEVENTH_OPTIONS` quality whose template
+    best matches their mean chroma.
+
+    Args:
+        segments: (start s, end s, label) with triad labels ("C:maj", "A:min", "N").
+        chroma: `[frames, 12]` at `fps`.
+    """
+    refined = []
+    for start, end, label in segments:
+        root, quality = parse_chord_label(label)
+        if root is None or quality not in SEVENTH_OPTIONS or len(chroma) == 0:
+            refined.append((start, end, label))
+            continue
+        first = min(int(start * fps), len(chroma) - 1)
+        mean = chroma[first : max(first + 1, int(end * fps))].mean(axis=0)  # [12]
+        mean = mean / (np.linalg.norm(mean) + 1e-9)
+        best = max(SEVENTH_OPTIONS[quality], key=lambda q: float(mean @ chord_template(root, q)))
+        refined.append((start, end, Chord(0, 1, root, best).label))
+    return refined
 
 
 def recognize_key(audio: Audio) -> str:

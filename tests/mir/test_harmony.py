@@ -95,3 +95,21 @@ def test_chord_sequence_merges_neighbours_and_drops_empty_segments() -> None:
         [(0, 1, "A#:maj"), (1, 2, "Bb:maj"), (2, 2, "C:maj"), (2, 3, "N")]
     )
     assert chords.segments == ((0.0, 2.0, "Bb:maj"), (2.0, 3.0, "N"))
+
+
+def test_sevenths_are_read_from_the_chroma_of_each_segment() -> None:
+    import numpy as np
+
+    from mir.harmony import add_sevenths, chord_template
+
+    chroma = np.concatenate(
+        [
+            np.tile(chord_template(0, "7"), (20, 1)),  # C E G Bb
+            np.tile(chord_template(9, "min7"), (20, 1)),  # A C E G
+            np.tile(chord_template(5, "maj"), (20, 1)),  # F A C
+            np.zeros((10, 12)),
+        ]
+    )
+    segments = [(0.0, 2.0, "C:maj"), (2.0, 4.0, "A:min"), (4.0, 6.0, "F:maj"), (6.0, 7.0, "N")]
+    labels = [label for _, _, label in add_sevenths(segments, chroma)]
+    assert labels == ["C:7", "A:min7", "F:maj", "N"]
