@@ -78,10 +78,15 @@ def _write(path: Path, data: bytes) -> Path:
 
 @pytest.mark.parametrize(
     "case",
-    ["missing", "random-bytes", "empty", "directory"],
+    ["missing", "random-bytes", "empty", "directory", "corrupt-header"],
 )
 def test_bad_audio_is_one_error_line_and_writes_nothing(run_cli, tmp_path: Path, case: str) -> None:
+    header = tmp_path / "header.wav"
+    soundfile.write(header, np.zeros(SAMPLE_RATE, dtype=np.float32), SAMPLE_RATE)
+    data = bytearray(header.read_bytes())
+    data[12:36] = b"\xff" * 24  # the fmt chunk: its id, size, format, channels and rates
     inputs = {
+        "corrupt-header": _write(tmp_path / "corrupt.wav", bytes(data)),
         "missing": tmp_path / "nope.wav",
         "random-bytes": _write(tmp_path / "noise.wav", np.random.default_rng(0).bytes(5000)),
         "empty": _write(tmp_path / "empty.ogg", b""),
@@ -193,3 +198,20 @@ def test_unreadable_lyrics_are_one_error_line(run_cli, song_wav: Path, tmp_path:
     result = run_cli("analyze", song_wav, "-o", out, "--lyrics", tmp_path / "nope.txt")
     assert result.code == 2 and result.err.startswith("error:")
     assert not out.exists()
+
+
+@pytest.mark.parametrize("case", ["silence", "a-tenth-of-a-second"])
+def test_silence_and_tiny_clips_give_an_empty_analysis(run_cli, tmp_path: Path, case: str) -> None:
+    seconds = 5.0 if case == "silence" else 0.1
+    audio = np.zeros(int(seconds * 22050), dtype=np.float32)
+    if case != "silence":
+        audio[:] = 0.3 * np.sin(2 * np.pi * 440 * np.arange(audio.size) / 22050)
+    path = tmp_path / "clip.wav"
+    soundfile.write(path, audio, 22050)
+    out = tmp_path / "out"
+    result = run_cli("analyze", path, "-o", out, "--no-notes")
+    assert result.code == 0, result.err
+    analysis = json.loads((out / "analysis.json").read_text())
+    assert analysis["duration"] == pytest.approx(seconds, abs=0.01)
+    assert analysis["beats"] == [] and analysis["tempo"] is None
+    assert {p.name for p in out.iterdir()} == OUTPUTS
