@@ -7,7 +7,11 @@ through the score's tempo map.
 
 Metrics (mir_eval, default tolerances):
 - `beat_f`, `downbeat_f`: `mir_eval.beat.f_measure` (±70 ms), no trimming of the first 5 s;
-- `tempo_accuracy`: 1 when the estimated tempo is within 4 % of the score's (first) tempo;
+  the reference beats are the counted beats (`counted_beats`): every `1/denominator` note, but
+  the dotted quarter in compound meters (6/8, 9/8, 12/8), the level listeners tap and
+  `mir.rhythm` reports;
+- `tempo_accuracy`: 1 when the estimated tempo is within 4 % of the score's (first) tempo in
+  counted beats per minute (dotted quarters in 6/8);
 - `key_weighted`: `mir_eval.key.weighted_score` (fifths 0.5, relative 0.3, parallel 0.2);
 - `chord_majmin`, `chord_sevenths`: weighted chord symbol recall from `mir_eval.chord.evaluate`;
 - `section_f05`, `section_f3`: boundary hit rate F-measure at ±0.5 s and ±3 s;
@@ -102,7 +106,9 @@ def ground_truth_from_score(score: Score) -> GroundTruth:
         beats += [score.tick_to_seconds(start + i * step) for i in range(signature.numerator)]
     seconds = score.tick_to_seconds
     chords = [(seconds(c.tick), seconds(c.tick + c.duration), c.label) for c in score.chords]
-    section_ends = [s.tick for s in score.sections[1:]] + [bar_starts[-1] + 10**9]
+    section_ends = ([s.tick for s in score.sections[1:]] + [bar_starts[-1] + 10**9])[
+        : len(score.sections)
+    ]
     sections = [
         (seconds(s.tick), min(seconds(end), duration), s.label)
         for s, end in zip(score.sections, section_ends, strict=True)
@@ -147,9 +153,9 @@ def evaluate(analysis: Analysis, truth: GroundTruth) -> dict[str, float | None]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # mir_eval warns about short or empty annotations
         metrics: dict[str, float | None] = {
-            "beat_f": _beat_f(truth.beats, analysis.beats),
+            "beat_f": _beat_f(counted_beats(truth), analysis.beats),
             "downbeat_f": _beat_f(truth.downbeats, analysis.downbeats),
-            "tempo_accuracy": _tempo_accuracy(truth.tempo, analysis.tempo),
+            "tempo_accuracy": _tempo_accuracy(counted_tempo(truth), analysis.tempo),
             "key_weighted": float(mir_eval.key.weighted_score(truth.key, analysis.key)),
         }
         metrics.update(_chord_scores(truth.chords, analysis.chords))
@@ -165,6 +171,33 @@ def evaluate(analysis: Analysis, truth: GroundTruth) -> dict[str, float | None]:
             if name != "drums":
                 metrics[f"notes_{name}_onset_offset_f1"] = _note_f1(reference, estimated, True)
     return metrics
+
+
+def _compound_group(time_signature: str) -> int:
+    """Reference beats per counted beat: 3 in compound meters (6/8, 9/8, 12/8), else 1."""
+    numerator, denominator = (int(part) for part in time_signature.split("/"))
+    return 3 if denominator == 8 and numerator % 3 == 0 else 1
+
+
+def counted_beats(truth: GroundTruth) -> list[float]:
+    """The reference beats at the counted level: in compound meters every third beat from each
+    downbeat (the dotted quarters); otherwise all of them."""
+    group = _compound_group(truth.time_signature)
+    if group == 1 or not truth.downbeats:
+        return list(truth.beats)
+    downbeats = np.asarray(truth.downbeats)
+    beats = np.asarray(truth.beats)
+    bar = np.searchsorted(downbeats, beats + 1e-6) - 1  # [N] the bar of each beat
+    index_in_bar = np.zeros(len(beats), dtype=int)
+    for i in range(1, len(beats)):
+        index_in_bar[i] = index_in_bar[i - 1] + 1 if bar[i] == bar[i - 1] else 0
+    return [float(t) for t, k in zip(beats, index_in_bar, strict=True) if k % group == 0]
+
+
+def counted_tempo(truth: GroundTruth) -> float:
+    """The score's first tempo (quarter notes per minute) in counted beats per minute."""
+    denominator = int(truth.time_signature.split("/")[1])
+    return truth.tempo * denominator / 4 / _compound_group(truth.time_signature)
 
 
 def _beat_f(reference: list[float], estimated: list[float]) -> float | None:

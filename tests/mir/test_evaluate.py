@@ -102,3 +102,27 @@ def test_drums_are_scored_on_classes_and_pitched_notes_on_offsets_too() -> None:
     assert "notes_drums_onset_offset_f1" not in metrics
     assert metrics["notes_bass_onset_f1"] == pytest.approx(1.0)
     assert metrics["notes_bass_onset_offset_f1"] == pytest.approx(0.0)  # every note cut short
+
+
+def test_compound_meter_is_scored_on_dotted_quarters() -> None:
+    from mir.evaluate import counted_beats, counted_tempo
+    from score_tokens.score import TimeSignature
+
+    score = Score(
+        tempos=[TempoChange(0, 90.0)],  # quarter = 90: dotted quarter = 60
+        time_signatures=[TimeSignature(0, 6, 8)],
+        end_tick=4 * 3 * 480,  # four bars of 6/8
+    ).validate()
+    truth = ground_truth_from_score(score)
+    assert len(truth.beats) == 24  # eighth notes
+    assert counted_beats(truth) == pytest.approx([0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0])
+    assert counted_tempo(truth) == pytest.approx(60.0)
+    analysis = Analysis(
+        duration=truth.duration,
+        tempo=60.0,
+        beats=[float(t) for t in range(8)],
+        downbeats=[0.0, 2.0, 4.0, 6.0],
+        time_signature="6/8",
+    )
+    metrics = evaluate(analysis, truth)
+    assert metrics["beat_f"] == pytest.approx(1.0) and metrics["tempo_accuracy"] == 1.0
