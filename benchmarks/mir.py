@@ -41,8 +41,8 @@ Systems (columns):
 - `basic-pitch`: Spotify's basic-pitch (ICASSP 2022 model, ONNX, default thresholds). It does not
   separate instruments, so its whole note list is scored against each pitched instrument's
   reference and against the union ("all pitched"): per-instrument precision is low by design.
-  Install (not in requirements.txt; pins in requirements-bench.txt):
-      OMP_NUM_THREADS=1 .venv/bin/pip install --no-deps basic-pitch==0.4.0 resampy==0.4.3
+  Install (not in requirements.txt):
+      .venv/bin/pip install --no-deps -r requirements-bench-nodeps.txt
 
 What each system found on each take (beats, chords, notes, ...; not its scores, which are
 computed on every run) is cached under `out/bench-mir/cache/<soundfont>/<piece>/<part>.json`,
