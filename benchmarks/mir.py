@@ -80,11 +80,12 @@ from tqdm.auto import tqdm
 from mir.analyze import Analysis, analyze
 from mir.audio import Audio, load_audio
 from mir.evaluate import GroundTruth, NoteEvents, evaluate, note_f1
-from mir.harmony import ChordSequence, recognize_key
+from mir.harmony import ChordSequence, chord_template, crf_triads, recognize_key
 from mir.rhythm import ACTIVATION_FPS, decode_downbeats, downbeat_activations, tempo_from_beats
 from mir.transcriber import PITCHED, drum_class_notes
 from score_tokens.io import read_score
 from score_tokens.midi import Mode, key_name
+from score_tokens.score import Chord
 from seedmusic.data.build import piece_seed
 from seedmusic.data.corpus import Corpus, PieceRecord
 from seedmusic.data.render import render_stems
@@ -216,14 +217,9 @@ def madmom_beats(audio: Audio) -> tuple[list[float], list[float]]:
 def madmom_chords(audio: Audio) -> list[tuple[float, float, str]]:
     """Major/minor chord segments of madmom's CNN features + CRF, labels as `mir.harmony` spells
     them (without the sevenths `mir.harmony.recognize_chords` adds)."""
-    from madmom.features.chords import CNNChordFeatureProcessor, CRFChordRecognitionProcessor
-
     from mir._madmom import madmom_signal
 
-    features = CNNChordFeatureProcessor()(madmom_signal(audio))  # [frames, 128] at 10 fps
-    decoded = CRFChordRecognitionProcessor()(features)  # structured array: start, end, label
-    segments = [(float(row["start"]), float(row["end"]), str(row["label"])) for row in decoded]
-    return list(ChordSequence.from_segments(segments).segments)
+    return list(ChordSequence.from_segments(crf_triads(madmom_signal(audio))).segments)
 
 
 CHROMA_SAMPLE_RATE = 22050
@@ -238,15 +234,9 @@ MINOR_PROFILE = np.array([6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 
 
 def chord_templates() -> tuple[np.ndarray, list[str]]:
     """24 unit-norm binary triads `[24, 12]` and their labels (`C:maj` ... `B:min`)."""
-    names = ("C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")
-    templates, labels = [], []
-    for quality, third in (("maj", 4), ("min", 3)):
-        for root in range(12):
-            template = np.zeros(12)
-            template[[root, (root + third) % 12, (root + 7) % 12]] = 1.0 / np.sqrt(3.0)
-            templates.append(template)
-            labels.append(f"{names[root]}:{quality}")
-    return np.stack(templates), labels
+    triads = [(root, quality) for quality in ("maj", "min") for root in range(12)]
+    templates = np.stack([chord_template(root, quality) for root, quality in triads])
+    return templates, [Chord(0, 1, root, quality).label for root, quality in triads]
 
 
 def template_chords(audio: Audio) -> tuple[list[tuple[float, float, str]], str]:

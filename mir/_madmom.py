@@ -13,6 +13,8 @@ from mir.audio import Audio
 
 MADMOM_SAMPLE_RATE = 44100
 """madmom's models were trained on 44.1 kHz mono audio."""
+CHROMA_FPS = 10
+"""Frames per second of madmom's deep chroma."""
 
 
 @functools.cache
@@ -80,3 +82,11 @@ def chunked_frames(
         frames = np.asarray(network(piece))  # [stop - start, ...]
         pieces.append(frames[first - start : last - start])
     return np.concatenate(pieces, axis=0)
+
+
+def deep_chroma(signal: np.ndarray) -> np.ndarray:
+    """madmom's `DeepChromaProcessor` chroma `[ceil(S / 4410), 12]` of a 44.1 kHz `signal`, in
+    60 s chunks with 10 s of context (shared by the downbeat cue and the sevenths)."""
+    from madmom.audio.chroma import DeepChromaProcessor
+
+    return chunked_frames(signal, DeepChromaProcessor(), CHROMA_FPS, 60.0, 10.0)

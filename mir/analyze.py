@@ -19,11 +19,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 from tqdm.auto import tqdm
 
+from mir._madmom import MADMOM_SAMPLE_RATE, deep_chroma, is_too_quiet_or_short, madmom_signal
 from mir.audio import Audio, load_audio
 from mir.grid import TickGrid
 from mir.harmony import ChordSequence, recognize_chords, recognize_key
+from mir.rhythm import MIN_SECONDS as RHYTHM_MIN_SECONDS
 from mir.rhythm import BeatGrid, track_beats
 from mir.structure import Sections, segment
 from mir.transcriber import Transcriber, transcribe
@@ -213,11 +216,19 @@ def analyze(
     """
     audio = source if isinstance(source, Audio) else load_audio(source)
     audio = audio.to_mono()
-    state: dict[str, Any] = {"notes": _empty_notes(), "lyrics": []}
+    madmom_audio = audio.resample(MADMOM_SAMPLE_RATE)  # once for every madmom stage
+    state: dict[str, Any] = {"notes": _empty_notes(), "lyrics": [], "chroma": None}
     stages: list[tuple[str, Callable[[], None]]] = [
-        ("beats", lambda: state.update(grid=track_beats(audio))),
-        ("chords", lambda: state.update(chords=recognize_chords(audio))),
-        ("key", lambda: state.update(key=recognize_key(audio))),
+        ("chroma", lambda: state.update(chroma=_shared_chroma(madmom_audio))),
+        (
+            "beats",
+            lambda: state.update(grid=track_beats(madmom_audio, chroma=state["chroma"])),
+        ),
+        (
+            "chords",
+            lambda: state.update(chords=recognize_chords(madmom_audio, chroma=state["chroma"])),
+        ),
+        ("key", lambda: state.update(key=recognize_key(madmom_audio))),
         (
             "sections",
             lambda: state.update(
@@ -236,10 +247,15 @@ def analyze(
         for name, run in bar:
             bar.set_postfix_str(name)
             run()
-    analysis = _assemble(audio, state["grid"], state["chords"], state["key"], state["sections"])
-    analysis.notes = {name: list(state["notes"].get(name, [])) for name in NOTE_TRACKS}
-    analysis.lyrics = list(state["lyrics"])
-    return analysis
+    return _assemble(audio, state)
+
+
+def _shared_chroma(audio: Audio) -> np.ndarray | None:
+    """The deep chroma that beat tracking and chord recognition both use, computed once; None
+    for clips those stages skip anyway (they then compute nothing)."""
+    if is_too_quiet_or_short(audio, RHYTHM_MIN_SECONDS):
+        return None
+    return deep_chroma(madmom_signal(audio))  # [C, 12]
 
 
 def _align(text: str, state: dict[str, Any], language: str) -> list[tuple[float, float, str]]:
@@ -248,9 +264,10 @@ def _align(text: str, state: dict[str, Any], language: str) -> list[tuple[float,
     return align_lyrics(text, state["notes"].get("vocal", []), language)
 
 
-def _assemble(
-    audio: Audio, grid: BeatGrid, chords: ChordSequence, key: str, sections: Sections
-) -> Analysis:
+def _assemble(audio: Audio, state: dict[str, Any]) -> Analysis:
+    grid: BeatGrid = state["grid"]
+    chords: ChordSequence = state["chords"]
+    sections: Sections = state["sections"]
     return Analysis(
         duration=round(audio.duration, 4),
         tempo=grid.tempo,
@@ -258,7 +275,9 @@ def _assemble(
         downbeats=list(grid.downbeats),
         beat_positions=list(grid.beat_positions),
         time_signature=grid.time_signature,
-        key=key,
+        key=state["key"],
         chords=list(chords.segments),
         sections=list(sections.segments),
+        notes={name: list(state["notes"].get(name, [])) for name in NOTE_TRACKS},
+        lyrics=list(state["lyrics"]),
     )

@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from mir._madmom import chunked_frames, is_too_quiet_or_short, madmom_signal
+from mir._madmom import chunked_frames, deep_chroma, is_too_quiet_or_short, madmom_signal
 from mir.audio import Audio
 from score_tokens.midi import key_name, parse_chord_label, parse_key
 from score_tokens.score import Chord
@@ -88,11 +88,12 @@ def normalize_key(label: str) -> str:
     return key_name(pitch_class, mode)
 
 
-def recognize_chords(audio: Audio) -> ChordSequence:
-    """Major/minor chords over time.
+def recognize_chords(audio: Audio, chroma: np.ndarray | None = None) -> ChordSequence:
+    """Chords over time: major/minor from the CRF, then sevenths from the chroma.
 
     Args:
         audio: any sample rate, mono or multi-channel.
+        chroma: `mir._madmom.deep_chroma` of the audio when the caller has it; None computes it.
 
     Returns:
         The chord segments covering the clip; silence is one `N` segment, an empty or very
@@ -103,17 +104,23 @@ def recognize_chords(audio: Audio) -> ChordSequence:
         return ChordSequence()
     if is_too_quiet_or_short(audio, MIN_SECONDS):
         return ChordSequence(((0.0, round(audio.duration, 4), "N"),))
-    from madmom.audio.chroma import DeepChromaProcessor
-    from madmom.features.chords import CNNChordFeatureProcessor, CRFChordRecognitionProcessor
-
     signal = madmom_signal(audio)
-    features = _chunked(signal, CNNChordFeatureProcessor())  # [frames, 128] at 10 fps
-    decoded = CRFChordRecognitionProcessor()(features)  # structured array: start, end, label
-    segments = [(float(row["start"]), float(row["end"]), str(row["label"])) for row in decoded]
-    chroma = _chunked(signal, DeepChromaProcessor())  # [frames, 12] at 10 fps
+    segments = crf_triads(signal)
+    if chroma is None:
+        chroma = deep_chroma(signal)  # [frames, 12] at 10 fps
     chords = ChordSequence.from_segments(add_sevenths(segments, chroma))
     logger.debug("recognised %d chord segments", len(chords))
     return chords
+
+
+def crf_triads(signal: np.ndarray) -> list[tuple[float, float, str]]:
+    """Major/minor/no-chord segments of madmom's CNN chord features + CRF on a 44.1 kHz signal,
+    with madmom's labels (normalise them with `ChordSequence.from_segments`)."""
+    from madmom.features.chords import CNNChordFeatureProcessor, CRFChordRecognitionProcessor
+
+    features = _chunked(signal, CNNChordFeatureProcessor())  # [frames, 128] at 10 fps
+    decoded = CRFChordRecognitionProcessor()(features)  # structured array: start, end, label
+    return [(float(row["start"]), float(row["end"]), str(row["label"])) for row in decoded]
 
 
 def _chunked(signal: np.ndarray, network: Callable[[Any], np.ndarray]) -> np.ndarray:

@@ -44,15 +44,19 @@ from typing import Any
 
 import numpy as np
 
-from mir._madmom import chunked_frames, is_too_quiet_or_short, madmom_signal
+from mir._madmom import (
+    CHROMA_FPS,
+    chunked_frames,
+    deep_chroma,
+    is_too_quiet_or_short,
+    madmom_signal,
+)
 from mir.audio import Audio
 
 logger = logging.getLogger(__name__)
 
 ACTIVATION_FPS = 100
 """Frames per second of madmom's downbeat activations."""
-CHROMA_FPS = 10
-"""Frames per second of madmom's deep chroma."""
 MIN_SECONDS = 2.0
 """Shorter clips are not tracked: the DBN needs a few beats to settle on a tempo."""
 CHUNK_SECONDS = 60.0
@@ -188,11 +192,6 @@ def downbeat_activations(signal: np.ndarray, network: Callable[[Any], np.ndarray
     """Beat and downbeat activations `[ceil(S / 441), 2]` of `network` on 44.1 kHz `signal`,
     computed in chunks of `CHUNK_SECONDS` with `CONTEXT_SECONDS` of context."""
     return chunked_frames(signal, network, ACTIVATION_FPS, CHUNK_SECONDS, CONTEXT_SECONDS)
-
-
-def deep_chroma(signal: np.ndarray, network: Callable[[Any], np.ndarray]) -> np.ndarray:
-    """Deep chroma `[ceil(S / 4410), 12]` of `network` on `signal`, in chunks."""
-    return chunked_frames(signal, network, CHROMA_FPS, CHUNK_SECONDS, CONTEXT_SECONDS)
 
 
 def harmonic_novelty(chroma: np.ndarray, num_frames: int) -> np.ndarray:
@@ -544,12 +543,15 @@ def grid_from_activations(
     return BeatGrid.from_beats(beats[keep].tolist(), positions[keep].tolist(), compound)
 
 
-def track_beats(audio: Audio, beats_per_bar: Sequence[int] = (2, 3, 4)) -> BeatGrid:
+def track_beats(
+    audio: Audio, beats_per_bar: Sequence[int] = (2, 3, 4), chroma: np.ndarray | None = None
+) -> BeatGrid:
     """Track beats, downbeats, meter and tempo.
 
     Args:
         audio: any sample rate, mono or multi-channel.
         beats_per_bar: the beats per bar to choose from.
+        chroma: `mir._madmom.deep_chroma` of the audio when the caller has it; None computes it.
 
     Returns:
         The `BeatGrid`; empty for silence or clips shorter than `MIN_SECONDS`.
@@ -557,12 +559,12 @@ def track_beats(audio: Audio, beats_per_bar: Sequence[int] = (2, 3, 4)) -> BeatG
     if is_too_quiet_or_short(audio, MIN_SECONDS):
         logger.info("audio is silent or shorter than %.1f s: no beats tracked", MIN_SECONDS)
         return BeatGrid()
-    from madmom.audio.chroma import DeepChromaProcessor
     from madmom.features.downbeats import DBNDownBeatTrackingProcessor, RNNDownBeatProcessor
 
     signal = madmom_signal(audio)
     activations = downbeat_activations(signal, RNNDownBeatProcessor())  # [F, 2]
-    chroma = deep_chroma(signal, DeepChromaProcessor())  # [C, 12]
+    if chroma is None:
+        chroma = deep_chroma(signal)  # [C, 12]
     tracker = DBNDownBeatTrackingProcessor(
         beats_per_bar=list(beats_per_bar), min_bpm=MIN_BPM, max_bpm=MAX_BPM, fps=ACTIVATION_FPS
     )

@@ -5,10 +5,13 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
 
 from seedmusic.errors import UserError
+
+logger = logging.getLogger(__name__)
 
 TRAIN_COMMANDS: dict[str, str] = {
     "codec": "seedmusic train codec --config configs/codec/reference.yaml",
@@ -31,3 +34,12 @@ def reference_checkpoint(name: str) -> Path:
         how = TRAIN_COMMANDS.get(name, f"seedmusic train {name} ...")
         raise UserError(f"no reference {name} checkpoint at {path}; train one with `{how}`")
     return path
+
+
+def optional_reference_checkpoint(name: str, what: str) -> Path | None:
+    """`checkpoints/<name>` if it is there; else None, with a warning that `what` is skipped."""
+    path = checkpoints_dir() / name
+    if path.is_dir():
+        return path
+    logger.warning("no reference %s checkpoint at %s: %s", name, path, what)
+    return None

@@ -165,13 +165,10 @@ def _analyze_song(folder: Path, state: DemoState) -> None:
 def _shipped_transcriber() -> Any:
     """The reference transcriber, or None (with a log line) when it is not there."""
     from mir.transcriber import Transcriber
-    from seedmusic.checkpoints import checkpoints_dir
+    from seedmusic.checkpoints import optional_reference_checkpoint
 
-    folder = checkpoints_dir() / "transcriber"
-    if not folder.is_dir():
-        logger.warning("no transcriber at %s: the demo's analysis has no notes", folder)
-        return None
-    return Transcriber.from_pretrained(folder).eval()
+    folder = optional_reference_checkpoint("transcriber", "the demo's analysis has no notes")
+    return None if folder is None else Transcriber.from_pretrained(folder).eval()
 
 
 def _evaluate_analysis(folder: Path, state: DemoState) -> None:

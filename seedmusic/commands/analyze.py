@@ -72,14 +72,16 @@ def _load_transcriber(path: Path | None) -> Any:
     """The transcriber to use: `path`, else the shipped one, else None (notes are skipped)."""
     from mir.transcriber import Transcriber
     from renderer.modeling import CheckpointError
-    from seedmusic.checkpoints import checkpoints_dir
+    from seedmusic.checkpoints import optional_reference_checkpoint
 
-    folder = path if path is not None else checkpoints_dir() / "transcriber"
-    if not folder.is_dir():
-        if path is not None:
-            raise UserError(f"no transcriber checkpoint at {folder}")
-        logger.warning("no transcriber at %s: notes are not transcribed", folder)
-        return None
+    if path is None:
+        folder = optional_reference_checkpoint("transcriber", "notes are not transcribed")
+        if folder is None:
+            return None
+    elif not path.is_dir():
+        raise UserError(f"no transcriber checkpoint at {path}")
+    else:
+        folder = path
     try:
         return Transcriber.from_pretrained(folder).eval()
     except CheckpointError as exc:

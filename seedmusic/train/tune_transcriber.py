@@ -17,15 +17,16 @@ import logging
 import warnings
 from pathlib import Path
 
-import mir_eval
 import numpy as np
 import soundfile as sf
 
 from mir.audio import Audio
+from mir.evaluate import note_f1
 from mir.transcriber import (
     PITCHED,
     Activations,
     DecodeConfig,
+    NoteList,
     Transcriber,
     decode,
     drum_class_notes,
@@ -36,27 +37,6 @@ from seedmusic.data.corpus import Corpus, Split
 logger = logging.getLogger(__name__)
 
 GRID: tuple[float, ...] = (0.2, 0.3, 0.4, 0.5, 0.6, 0.7)
-NoteList = list[tuple[float, float, int]]
-
-
-def onset_f1(reference: NoteList, estimated: NoteList) -> float | None:
-    """mir_eval note onset F1 (no offsets); None without reference notes."""
-    if not reference:
-        return None
-    if not estimated:
-        return 0.0
-
-    def arrays(notes: NoteList) -> tuple[np.ndarray, np.ndarray]:
-        intervals = np.array([[s, max(e, s + 1e-3)] for s, e, _ in notes], dtype=float)
-        pitches = np.array([mir_eval.util.midi_to_hz(p) for _, _, p in notes], dtype=float)
-        return intervals, pitches
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        _, _, f1, _ = mir_eval.transcription.precision_recall_f1_overlap(
-            *arrays(reference), *arrays(estimated), offset_ratio=None
-        )
-    return float(f1)
 
 
 def _mean_f1(
@@ -68,7 +48,9 @@ def _mean_f1(
         reference = truth[name]
         if name == "drums":
             reference = drum_class_notes(reference)
-        score = onset_f1(reference, estimated)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # mir_eval warns about empty note lists
+            score = note_f1(reference, estimated, offsets=False)
         if score is not None:
             scores.append(score)
     return float(np.mean(scores)) if scores else 0.0
