@@ -53,6 +53,13 @@ def user_error_types() -> tuple[type[BaseException], ...]:
     )
 
 
+def error_line(exc: BaseException) -> str:
+    """The one `error:` line a user mistake is reported as."""
+    if isinstance(exc, OSError) and exc.filename:
+        return f"error: {exc.strerror}: {exc.filename}"
+    return f"error: {exc}"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -66,12 +73,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.func(args) or 0)
     except user_error_types() as exc:
-        message = (
-            str(exc)
-            if not isinstance(exc, OSError) or not exc.filename
-            else f"{exc.strerror}: {exc.filename}"
-        )
-        print(f"error: {message}", file=sys.stderr)
+        print(error_line(exc), file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)

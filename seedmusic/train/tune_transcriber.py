@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import logging
+import sys
 import warnings
 from pathlib import Path
 
@@ -108,7 +109,11 @@ def tune_checkpoint(
     return scores
 
 
-def main() -> None:
+def main() -> int:
+    """`python -m seedmusic.train.tune_transcriber CHECKPOINT [--corpus DIR]`; bad input is one
+    `error:` line and exit code 2."""
+    from seedmusic.cli import error_line, user_error_types
+
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("checkpoint", type=Path)
     parser.add_argument("--corpus", type=Path, default=Path("data/corpus"))
@@ -116,10 +121,15 @@ def main() -> None:
     parser.add_argument("--pieces", type=int, default=None)
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    scores = tune_checkpoint(args.checkpoint, Corpus(args.corpus), args.split, args.pieces)
+    try:
+        scores = tune_checkpoint(args.checkpoint, Corpus(args.corpus), args.split, args.pieces)
+    except user_error_types() as exc:
+        print(error_line(exc), file=sys.stderr)
+        return 2
     for name, value in scores.items():
         print(f"{name:<7} onset F1 {value:.3f}")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -59,3 +59,13 @@ def test_tuning_writes_grid_thresholds_into_the_checkpoint(tmp_path: Path):
     assert set(scores) == {"vocal", "piano", "guitar", "bass", "drums"}
     decode = Transcriber.from_pretrained(folder).config.decode
     assert all(t in GRID for t in decode.onset_thresholds) and decode.drum_threshold in GRID
+
+
+def test_command_reports_a_missing_checkpoint_in_one_line(tmp_path, monkeypatch, capsys) -> None:
+    from seedmusic.train import tune_transcriber
+
+    argv = ["tune_transcriber", str(tmp_path / "nope"), "--corpus", str(tmp_path)]
+    monkeypatch.setattr("sys.argv", argv)
+    assert tune_transcriber.main() == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error:")
