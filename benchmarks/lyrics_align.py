@@ -22,14 +22,18 @@ syllables, i.e. where the text route and the truth disagree before any alignment
 from __future__ import annotations
 
 import argparse
-import json
 import logging
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from mir.evaluate import GroundTruth
 from mir.lyrics import align_lyrics, align_syllables, syllabify
+from seedmusic.cli import error_line
+from seedmusic.data.corpus import Corpus
+from seedmusic.errors import UserError
 
 TOLERANCE_S = 0.05
 DROP_SHARE = 0.10
@@ -103,7 +107,7 @@ def score_piece(lyrics: list[Lyric], notes: list[Note], language: str, seed: int
     return tally
 
 
-def main() -> None:
+def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--corpus", type=Path, default=Path("data/corpus"))
     parser.add_argument("--split", default="valid")
@@ -113,18 +117,20 @@ def main() -> None:
 
     groups: dict[str, Tally] = {}
     pieces: dict[str, int] = {}
-    lines = (args.corpus / "manifest.jsonl").read_text(encoding="utf-8").splitlines()
-    for number, line in enumerate(lines):
-        record = json.loads(line)
-        if record["split"] != args.split or record["lyrics"] == "none":
+    try:
+        corpus = Corpus(args.corpus)
+    except UserError as exc:
+        print(error_line(exc), file=sys.stderr)
+        return 2
+    for number, record in enumerate(corpus.pieces()):
+        if record.split != args.split or record.lyrics == "none":
             continue
-        truth = json.loads((args.corpus / record["path"] / "truth.json").read_text())
-        lyrics = [(float(a), float(b), str(t)) for a, b, t in truth["lyrics"]]
-        notes = [(float(a), float(b), int(p)) for a, b, p in truth["notes"].get("vocal", [])]
+        truth = GroundTruth.from_json_dict(corpus.truth(record))
+        lyrics, notes = truth.lyrics, truth.notes.get("vocal", [])
         if not lyrics or not notes:
             continue
-        key = f"{record['language']} {record['lyrics']}"
-        tally = score_piece(lyrics, notes, record["language"], args.seed * 100_003 + number)
+        key = f"{record.language} {record.lyrics}"
+        tally = score_piece(lyrics, notes, record.language, args.seed * 100_003 + number)
         groups.setdefault(key, Tally()).add(tally)
         pieces[key] = pieces.get(key, 0) + 1
     total = Tally()
@@ -150,7 +156,8 @@ def main() -> None:
             f"{t.aligned_perturbed * share:>8.1f}%{t.text_perturbed * share:>7.1f}%"
             f"{t.dropped_perturbed:>8}"
         )
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -86,6 +86,7 @@ from mir.transcriber import PITCHED, drum_class_notes
 from score_tokens.io import read_score
 from score_tokens.midi import Mode, key_name
 from score_tokens.score import Chord
+from seedmusic.cli import error_line, user_error_types
 from seedmusic.data.build import piece_seed
 from seedmusic.data.corpus import Corpus, PieceRecord
 from seedmusic.data.render import render_stems
@@ -627,9 +628,12 @@ def main() -> None:
     unknown = sorted(set(systems) - set(SYSTEMS))
     if unknown:
         parser.error(f"unknown systems {unknown} (known: {', '.join(SYSTEMS)})")
-    corpus = Corpus(args.corpus)
+    try:
+        corpus = Corpus(args.corpus)
+        parts = build_parts(systems, args.transcriber)
+    except user_error_types() as exc:
+        parser.exit(2, error_line(exc) + "\n")
     pieces = corpus.pieces(args.split)[: args.pieces]
-    parts = build_parts(systems, args.transcriber)
     minutes = sum(p.seconds for p in pieces) / 60
     report: dict[str, Any] = {"split": args.split, "pieces": len(pieces), "minutes": minutes}
     for soundfont in soundfonts:
