@@ -4,8 +4,9 @@ The stages run one after another: beats (madmom's networks run on the file in ch
 `mir.rhythm`), chords, key, sections, then, when a `Transcriber` is given, the notes of the five
 instruments (`mir.transcriber`, in chunks as well) and, when lyric text is given, its syllables
 placed on the transcribed vocal notes (`mir.lyrics`). Without a transcriber `notes` holds the
-five instruments with empty lists; lyrics are never transcribed from the audio (no ASR runs by
-default).
+five instruments with empty lists. Lyrics are recognised from the audio only when a
+`LyricsRecognizer` (a local Whisper checkpoint, `mir.asr`) is given and no text is; no ASR runs
+by default.
 
 `Analysis.to_json_dict()` is the `analysis.json` format of DESIGN.md §12; `Analysis.to_score()`
 turns the result into a `Score` on a tempo map built from the beats (see `mir.grid`).
@@ -17,7 +18,7 @@ import logging
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from tqdm.auto import tqdm
@@ -31,6 +32,9 @@ from mir.rhythm import BeatGrid, track_beats
 from mir.structure import Sections, segment
 from mir.transcriber import Transcriber, transcribe
 from score_tokens.midi import parse_chord_label
+
+if TYPE_CHECKING:
+    from mir.asr import LyricsRecognizer
 from score_tokens.score import (
     DEFAULT_PROGRAMS,
     NOTE_TRACKS,
@@ -197,6 +201,7 @@ def analyze(
     transcriber: Transcriber | None = None,
     lyrics: str | None = None,
     language: str = "en",
+    asr: LyricsRecognizer | None = None,
 ) -> Analysis:
     """Run every MIR stage on a recording.
 
@@ -207,6 +212,8 @@ def analyze(
         lyrics: the song's lyric text, aligned syllable by syllable to the vocal notes (needs a
             transcriber); None leaves `lyrics` empty.
         language: of the lyrics, "en" or "de" (how words split into syllables).
+        asr: recognises the lyric text from the audio when `lyrics` is not given (the text is
+            then aligned like given text); None runs no ASR.
 
     Returns:
         The `Analysis` (use `.to_score()` for the `Score`).
@@ -238,11 +245,23 @@ def analyze(
     ]
     if transcriber is not None:
         stages.append(("notes", lambda: state.update(notes=transcribe(transcriber, audio))))
-    if lyrics and lyrics.strip():
+    has_text = bool(lyrics and lyrics.strip())
+    if has_text or asr is not None:
         if transcriber is None:
             logger.warning("lyrics need vocal notes to sit on: pass a transcriber to align them")
         else:
-            stages.append(("lyrics", lambda: state.update(lyrics=_align(lyrics, state, language))))
+            state["lyrics_text"] = lyrics if has_text else ""
+            if not has_text and asr is not None:
+                recognise = asr.transcribe
+                stages.append(
+                    ("lyrics ASR", lambda: state.update(lyrics_text=recognise(audio, language)))
+                )
+            stages.append(
+                (
+                    "lyrics",
+                    lambda: state.update(lyrics=_align(state["lyrics_text"], state, language)),
+                )
+            )
     with tqdm(stages, desc="analyze", unit="stage", disable=not progress, leave=False) as bar:
         for name, run in bar:
             bar.set_postfix_str(name)

@@ -215,3 +215,36 @@ def test_silence_and_tiny_clips_give_an_empty_analysis(run_cli, tmp_path: Path, 
     assert analysis["duration"] == pytest.approx(seconds, abs=0.01)
     assert analysis["beats"] == [] and analysis["tempo"] is None
     assert {p.name for p in out.iterdir()} == OUTPUTS
+
+
+def test_a_bad_asr_checkpoint_is_one_error_line(run_cli, song_wav: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    result = run_cli("analyze", song_wav, "-o", out, "--asr", tmp_path / "no-whisper")
+    assert result.code == 2
+    assert result.err.strip().startswith("error:") and len(result.err.strip().splitlines()) == 1
+    assert "Whisper" in result.err
+    assert not out.exists()
+
+
+def test_asr_and_lyrics_together_are_refused(run_cli, song_wav: Path, tmp_path: Path) -> None:
+    words = tmp_path / "words.txt"
+    words.write_text("la la\n", encoding="utf-8")
+    out = tmp_path / "out"
+    result = run_cli("analyze", song_wav, "-o", out, "--lyrics", words, "--asr", tmp_path)
+    assert result.code == 2 and "not allowed with" in result.err
+    assert not out.exists()
+
+
+def test_asr_with_a_local_whisper_checkpoint_runs(
+    run_cli, song_wav: Path, tmp_path: Path, tiny_transcriber: Path
+) -> None:
+    from tests.mir.tiny_whisper import save_tiny_whisper
+
+    whisper = save_tiny_whisper(tmp_path / "whisper")
+    out = tmp_path / "out"
+    result = run_cli(
+        "analyze", song_wav, "-o", out, "--transcriber", tiny_transcriber, "--asr", whisper
+    )
+    assert result.code == 0, result.err
+    analysis = json.loads((out / "analysis.json").read_text())
+    assert len(analysis["lyrics"]) <= len(analysis["notes"]["vocal"])

@@ -1,10 +1,12 @@
 """`seedmusic analyze`: MIR on a recording, written as analysis JSON, a score and score tokens.
 
-    seedmusic analyze song.wav -o out/ [--format remi|xval] [--lyrics words.txt] [--no-notes]
+    seedmusic analyze song.wav -o out/ [--format remi|xval] [--lyrics words.txt | --asr DIR]
+                                       [--no-notes]
 
 transcribes the notes of the five instruments with the shipped transcriber
-(`checkpoints/transcriber`, or `--transcriber DIR`), places the syllables of `--lyrics` on the
-vocal notes, and writes `out/analysis.json` (DESIGN.md §12), `score.json`, `score.mid`, `score.png` and
+(`checkpoints/transcriber`, or `--transcriber DIR`), places the syllables of `--lyrics` (or of
+the words a local Whisper checkpoint given by `--asr DIR` recognises) on the vocal notes, and
+writes `out/analysis.json` (DESIGN.md §12), `score.json`, `score.mid`, `score.png` and
 `tokens.json`. All files are first written into a temporary folder inside `out/` and moved into
 place only when every one of them succeeded, so a failure leaves nothing half-written.
 """
@@ -55,15 +57,27 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument(
         "--no-notes", action="store_true", help="skip note transcription (and lyric alignment)"
     )
-    parser.add_argument(
+    words = parser.add_mutually_exclusive_group()
+    words.add_argument(
         "--lyrics",
         type=Path,
         default=None,
         metavar="FILE",
         help="a UTF-8 text file with the song's words, aligned syllable by syllable to the vocal",
     )
+    words.add_argument(
+        "--asr",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="recognise the words with a local Whisper checkpoint folder (transformers "
+        "save_pretrained format; never downloaded) and align them like --lyrics (off by default)",
+    )
     parser.add_argument(
-        "--language", choices=("en", "de"), default="en", help="language of --lyrics (en)"
+        "--language",
+        choices=("en", "de"),
+        default="en",
+        help="language of the lyrics or of the singing for --asr (en)",
     )
     parser.set_defaults(func=run_analyze)
 
@@ -88,6 +102,18 @@ def _load_transcriber(path: Path | None) -> Any:
         raise UserError(f"cannot load the transcriber: {exc}") from None
 
 
+def _load_recognizer(path: Path | None) -> Any:
+    """The Whisper lyrics recognizer of `--asr`, or None."""
+    if path is None:
+        return None
+    from mir.asr import AsrError, LyricsRecognizer
+
+    try:
+        return LyricsRecognizer.from_pretrained(path)
+    except AsrError as exc:
+        raise UserError(str(exc)) from None
+
+
 def _read_lyrics(path: Path | None) -> str | None:
     if path is None:
         return None
@@ -104,6 +130,7 @@ def run_analyze(args: argparse.Namespace) -> int:
         raise UserError(f"cannot write into {str(output)!r}: it is a file, not a folder")
     lyrics = _read_lyrics(args.lyrics)
     transcriber = None if args.no_notes else _load_transcriber(args.transcriber)
+    recognizer = _load_recognizer(args.asr)
     try:
         analysis = analyze(
             args.audio,
@@ -111,6 +138,7 @@ def run_analyze(args: argparse.Namespace) -> int:
             transcriber=transcriber,
             lyrics=lyrics,
             language=args.language,
+            asr=recognizer,
         )
     except AudioError as exc:
         raise UserError(str(exc)) from None
