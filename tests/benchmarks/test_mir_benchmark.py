@@ -9,10 +9,9 @@ from benchmarks.mir import (
     evaluated,
     format_table,
     note_scores,
-    profile_key,
     score_unseparated_notes,
-    template_chords,
 )
+from benchmarks.mir_baselines import profile_key, template_chords
 from mir.audio import Audio
 from mir.evaluate import GroundTruth
 
