@@ -5,9 +5,14 @@ weight-normalised dilated residual units, strided convolutions). The encoder tur
 `[B, C, S]` into the mean and log-variance of a diagonal Gaussian `[B, D, T]` with
 `T = ceil(S / hop_length)`; the decoder turns latents `[B, D, T]` back into `[B, C, T * hop]`.
 
-One change to diffusers' layout: diffusers ties the latent width to the encoder width
-(`latent = encoder_hidden_size / 2`). Here the encoder's last convolution projects to
-`2 * latent_channels`, so a narrow encoder can still give 64-channel latents.
+Two architectures share this class, its posterior and its checkpoint format:
+- `"oobleck"`: diffusers' waveform encoder and decoder. One change to diffusers' layout:
+  diffusers ties the latent width to the encoder width (`latent = encoder_hidden_size / 2`).
+  Here the encoder's last convolution projects to `2 * latent_channels`, so a narrow encoder
+  can still give 64-channel latents.
+- `"stft"` (the reference): the same Oobleck blocks run on STFT frames, and the decoder
+  predicts log-magnitude and phase for an inverse STFT (`renderer/spectral.py`). It trains
+  far faster on a CPU, which is what the shipped codec was trained on.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ import logging
 import math
 import warnings
 from dataclasses import dataclass
-from typing import Self
+from typing import Literal, Self
 
 import torch
 from diffusers import AutoencoderOobleck
@@ -26,6 +31,7 @@ from torch.nn.utils import weight_norm
 
 from renderer.losses import gaussian_kl
 from renderer.modeling import PretrainedModel
+from renderer.spectral import SpectralDecoder, SpectralEncoder
 
 logger = logging.getLogger(__name__)
 
@@ -45,6 +51,12 @@ class VaeConfig:
             product is the hop length in samples per latent frame.
         channel_multiples: width multiple after each stride (same length as the ratios).
         latent_channels: D, the latent width.
+        architecture: "oobleck" (strided convolutions on samples) or "stft" (strided
+            convolutions on STFT frames, inverse-STFT output; see the module docstring).
+        n_fft: FFT size of the "stft" architecture.
+        stft_hop: STFT hop in samples of the "stft" architecture; there the
+            `downsampling_ratios` stride over frames, so the latent hop is
+            `stft_hop * prod(downsampling_ratios)`.
     """
 
     sample_rate: int = 24000
@@ -54,6 +66,9 @@ class VaeConfig:
     downsampling_ratios: tuple[int, ...] = (4, 4, 6, 10)
     channel_multiples: tuple[int, ...] = (1, 2, 4, 8)
     latent_channels: int = 64
+    architecture: Literal["oobleck", "stft"] = "oobleck"
+    n_fft: int = 1024
+    stft_hop: int = 240
 
     def __post_init__(self) -> None:
         if self.audio_channels not in (1, 2):
@@ -78,11 +93,18 @@ class VaeConfig:
         )
         if min(sizes) < 1 or min(self.channel_multiples) < 1:
             raise ValueError("sample_rate, widths and channel_multiples must be positive")
+        if self.architecture not in ("oobleck", "stft"):
+            raise ValueError(f"architecture must be 'oobleck' or 'stft', got {self.architecture!r}")
+        if self.architecture == "stft" and not 0 < self.stft_hop <= self.n_fft // 2:
+            raise ValueError(
+                f"stft_hop must be in 1..n_fft/2 ({self.n_fft // 2}), got {self.stft_hop}"
+            )
 
     @property
     def hop_length(self) -> int:
         """Samples per latent frame."""
-        return math.prod(self.downsampling_ratios)
+        frame_hop = self.stft_hop if self.architecture == "stft" else 1
+        return frame_hop * math.prod(self.downsampling_ratios)
 
     @property
     def frame_rate(self) -> float:
@@ -104,9 +126,32 @@ class VaeConfig:
 
     @classmethod
     def reference(cls) -> Self:
-        """The shipped codec's VAE (configs/codec/reference.yaml): 24 kHz mono, hop 960
-        (25 frames/s), 64 latent channels, widths sized for CPU training."""
-        return cls(encoder_hidden_size=8, decoder_channels=16)
+        """The shipped codec's VAE (configs/codec/reference.yaml): 24 kHz mono, STFT
+        architecture (n_fft 1024, hop 240, frame strides 2 x 2 -> hop 960, 25 frames/s), 64
+        latent channels, about 2.6 M parameters."""
+        return cls(
+            encoder_hidden_size=128,
+            decoder_channels=128,
+            downsampling_ratios=(2, 2),
+            channel_multiples=(1, 1),
+            architecture="stft",
+        )
+
+    @classmethod
+    def tiny_stft(cls) -> Self:
+        """A test-sized STFT-architecture model: 8 kHz, n_fft 64, hop 16 x 2 = 32, width 16."""
+        return cls(
+            sample_rate=8000,
+            audio_channels=1,
+            encoder_hidden_size=16,
+            decoder_channels=16,
+            downsampling_ratios=(2,),
+            channel_multiples=(1,),
+            latent_channels=8,
+            architecture="stft",
+            n_fft=64,
+            stft_hop=16,
+        )
 
     @classmethod
     def stereo_44k(cls) -> Self:
@@ -168,6 +213,10 @@ class Vae(nn.Module, PretrainedModel):
     def __init__(self, config: VaeConfig) -> None:
         super().__init__()
         self.config = config
+        if config.architecture == "stft":
+            self.spectral_encoder = SpectralEncoder(config)
+            self.spectral_decoder = SpectralDecoder(config)
+            return
         with warnings.catch_warnings():  # diffusers uses the deprecated (but working) weight_norm
             warnings.filterwarnings("ignore", message=".*weight_norm.*", category=FutureWarning)
             self.autoencoder = AutoencoderOobleck(
@@ -181,18 +230,22 @@ class Vae(nn.Module, PretrainedModel):
             )
             # Decouple the latent width from the encoder width (see the module docstring).
             encoder_width = config.encoder_hidden_size * config.channel_multiples[-1]
-            self.encoder.conv2 = weight_norm(
+            self.autoencoder.encoder.conv2 = weight_norm(  # type: ignore[attr-defined]
                 nn.Conv1d(encoder_width, 2 * config.latent_channels, kernel_size=3, padding=1)
             )
 
     @property
-    def encoder(self) -> OobleckEncoder:
-        """The diffusers encoder: `[B, C, T * hop]` -> `[B, 2D, T]`."""
+    def encoder(self) -> OobleckEncoder | SpectralEncoder:
+        """The encoder: `[B, C, T * hop]` -> `[B, 2D, T]`."""
+        if self.config.architecture == "stft":
+            return self.spectral_encoder
         return self.autoencoder.encoder  # type: ignore[attr-defined]
 
     @property
-    def decoder(self) -> OobleckDecoder:
-        """The diffusers decoder: `[B, D, T]` -> `[B, C, T * hop]`."""
+    def decoder(self) -> OobleckDecoder | SpectralDecoder:
+        """The decoder: `[B, D, T]` -> `[B, C, T * hop]`."""
+        if self.config.architecture == "stft":
+            return self.spectral_decoder
         return self.autoencoder.decoder  # type: ignore[attr-defined]
 
     @property

@@ -12,17 +12,21 @@ from renderer.losses import MultiResolutionStftLoss
 from renderer.modeling import CheckpointError
 from renderer.vae import Vae, VaeConfig, VaeLatents, kl_loss
 
+TINY_CONFIGS = {"oobleck": VaeConfig.tiny(), "stft": VaeConfig.tiny_stft()}
 
-@pytest.fixture
-def tiny_vae() -> Vae:
+
+@pytest.fixture(params=sorted(TINY_CONFIGS))
+def tiny_vae(request: pytest.FixtureRequest) -> Vae:
+    """A tiny VAE of each architecture."""
     torch.manual_seed(0)
-    return Vae(VaeConfig.tiny()).eval()
+    return Vae(TINY_CONFIGS[request.param]).eval()
 
 
 @pytest.mark.parametrize(
     ("config", "hop", "rate", "channels"),
     [
         (VaeConfig.tiny(), 8, 8000, 1),
+        (VaeConfig.tiny_stft(), 32, 8000, 1),
         (VaeConfig.reference(), 960, 24000, 1),
         (VaeConfig.stereo_44k(), 2048, 44100, 2),
     ],
@@ -32,12 +36,13 @@ def test_hop_and_frame_rate(config: VaeConfig, hop: int, rate: int, channels: in
     assert config.sample_rate == rate
     assert config.audio_channels == channels
     assert config.frame_rate == pytest.approx(rate / hop)
-    assert config.frame_rate <= 25 or config == VaeConfig.tiny()
+    assert config.frame_rate <= 25 or config in TINY_CONFIGS.values()
 
 
 def test_reference_is_small_with_64_latents() -> None:
     vae = Vae(VaeConfig.reference())
     params = sum(p.numel() for p in vae.parameters())
+    assert vae.config.architecture == "stft"
     assert vae.latent_channels == 64
     assert vae.frame_rate == 25.0
     assert params * 4 < 16e6  # float32 weights well inside the 20 MB codec budget
@@ -51,7 +56,7 @@ def test_tiny_widths_are_at_most_32() -> None:
     assert widest <= 32
 
 
-@pytest.mark.parametrize("length", [1, 7, 8, 9, 100])
+@pytest.mark.parametrize("length", [1, 7, 8, 9, 33, 100])
 def test_shapes_and_lengths(tiny_vae: Vae, length: int) -> None:
     wav = torch.randn(2, 1, length) * 0.1
     posterior = tiny_vae.encode(wav)
@@ -77,6 +82,19 @@ def test_stereo_shapes() -> None:
     recon, posterior = vae(torch.randn(1, 2, 21))
     assert recon.shape == (1, 2, 21)
     assert posterior.mean.shape == (1, 4, 6)
+
+
+def test_stft_stereo_shapes_and_channels_are_kept_apart() -> None:
+    config = VaeConfig(**{**VaeConfig.tiny_stft().__dict__, "audio_channels": 2})
+    vae = Vae(config).eval()
+    wav = torch.randn(1, 2, 100) * 0.1
+    recon, posterior = vae(wav)
+    assert recon.shape == (1, 2, 100)
+    assert posterior.mean.shape == (1, 8, 4)  # ceil(100 / 32)
+    # The encoder sees both channels: silencing one changes the latents.
+    silenced = wav.clone()
+    silenced[:, 1] = 0
+    assert not torch.allclose(vae.encode(silenced).mean, posterior.mean)
 
 
 def test_posterior_sampling(tiny_vae: Vae) -> None:
@@ -121,6 +139,9 @@ def test_bad_input_shapes_raise(tiny_vae: Vae) -> None:
         {"channel_multiples": (1,)},
         {"audio_channels": 3},
         {"latent_channels": 0},
+        {"architecture": "wavelet"},
+        {"architecture": "stft", "stft_hop": 0},
+        {"architecture": "stft", "n_fft": 64, "stft_hop": 48},
     ],
 )
 def test_invalid_config_raises(changes: dict[str, object]) -> None:
@@ -139,6 +160,15 @@ def test_save_load_gives_identical_outputs(tiny_vae: Vae, tmp_path: Path) -> Non
         assert torch.equal(loaded.encode(wav).logvar, tiny_vae.encode(wav).logvar)
 
 
+def test_loading_another_architecture_raises(tmp_path: Path) -> None:
+    Vae(VaeConfig.tiny()).save_pretrained(tmp_path / "oobleck")
+    folder = tmp_path / "oobleck"
+    meta = (folder / "config.json").read_text()
+    (folder / "config.json").write_text(meta.replace('"oobleck"', '"stft"'))
+    with pytest.raises(CheckpointError):
+        Vae.from_pretrained(folder)
+
+
 def test_loading_another_config_raises(tmp_path: Path) -> None:
     other = VaeConfig(**{**VaeConfig.tiny().__dict__, "latent_channels": 4})
     Vae(other).save_pretrained(tmp_path / "other")
@@ -151,9 +181,10 @@ def test_loading_another_config_raises(tmp_path: Path) -> None:
         Vae.from_pretrained(folder)
 
 
-def test_a_few_steps_reduce_the_stft_loss() -> None:
+@pytest.mark.parametrize("architecture", sorted(TINY_CONFIGS))
+def test_a_few_steps_reduce_the_stft_loss(architecture: str) -> None:
     torch.manual_seed(0)
-    vae = Vae(VaeConfig.tiny()).train()
+    vae = Vae(TINY_CONFIGS[architecture]).train()
     t = torch.arange(2048) / 8000
     clip = (0.5 * torch.sin(2 * math.pi * 440 * t) + 0.2 * torch.sin(2 * math.pi * 1250 * t))[
         None, None

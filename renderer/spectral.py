@@ -1,0 +1,142 @@
+"""The STFT-domain body of the VAE vocoder: Oobleck blocks run on spectrogram frames.
+
+`Vae(VaeConfig(architecture="stft"))` uses these in place of diffusers' waveform encoder and
+decoder. The blocks are diffusers' own (`OobleckEncoderBlock`, `OobleckDecoderBlock`: Snake
+activations, weight-normalised dilated residual units, strided convolutions), but their time
+axis is STFT frames (`stft_hop` samples apart) instead of samples:
+
+    wav [B, C, T * hop] --STFT--> log|X| [B, C * F, T * r] --strided blocks--> [B, 2D, T]
+    z [B, D, T] --transposed blocks--> [B, C * 2F, T * r] --(log|X|, phase), iSTFT--> wav
+
+with `F = n_fft // 2 + 1`, `r = prod(downsampling_ratios)` and `hop = stft_hop * r`. The decoder
+predicts a log-magnitude and a phase per bin and inverts them with `torch.istft`, so it never
+has to synthesise a waveform sample by sample; measured on the corpus on a CPU, this learns
+several times faster per second of training than the waveform model of the same latent rate.
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import TYPE_CHECKING
+
+import torch
+from diffusers.models.autoencoders.autoencoder_oobleck import (
+    OobleckDecoderBlock,
+    OobleckEncoderBlock,
+    Snake1d,
+)
+from torch import nn
+from torch.nn.utils import weight_norm
+
+if TYPE_CHECKING:
+    from renderer.vae import VaeConfig
+
+# log|X| of the input is mapped by (log|X| - LOG_MAG_CENTER) / LOG_MAG_SCALE to roughly unit
+# scale: Snake is close to linear on small inputs, so the encoder needs inputs of order one.
+LOG_MAG_FLOOR = 1e-5
+LOG_MAG_CENTER = -5.0
+LOG_MAG_SCALE = 3.0
+# The decoder's log-magnitudes are clamped here before exp (|X| <= e^8, far above full scale
+# for the FFT sizes used), so an untrained decoder cannot overflow.
+LOG_MAG_MAX = 8.0
+
+
+def _window(module: nn.Module) -> torch.Tensor:
+    window = module.get_buffer("window")  # the Hann window, [n_fft]
+    return window
+
+
+def _widths(config: VaeConfig, base: int) -> list[int]:
+    return [base * m for m in config.channel_multiples]
+
+
+class SpectralEncoder(nn.Module):
+    """`[B, C, T * hop]` waveform -> `[B, 2D, T]` posterior parameters (mean, scale)."""
+
+    def __init__(self, config: VaeConfig) -> None:
+        super().__init__()
+        self.config = config
+        bins = config.n_fft // 2 + 1
+        widths = _widths(config, config.encoder_hidden_size)
+        self.register_buffer("window", torch.hann_window(config.n_fft), persistent=False)
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=".*weight_norm.*", category=FutureWarning)
+            self.conv_in = weight_norm(
+                nn.Conv1d(config.audio_channels * bins, widths[0], kernel_size=3, padding=1)
+            )
+            outs = [*widths[1:], widths[-1]]
+            self.blocks = nn.ModuleList(
+                OobleckEncoderBlock(w_in, w_out, stride=r)
+                for w_in, w_out, r in zip(widths, outs, config.downsampling_ratios, strict=True)
+            )
+            self.snake = Snake1d(widths[-1])
+            self.conv_out = weight_norm(
+                nn.Conv1d(widths[-1], 2 * config.latent_channels, kernel_size=3, padding=1)
+            )
+
+    def forward(self, wav: torch.Tensor) -> torch.Tensor:
+        batch, channels, samples = wav.shape
+        spec = torch.stft(
+            wav.reshape(batch * channels, samples),
+            n_fft=self.config.n_fft,
+            hop_length=self.config.stft_hop,
+            window=_window(self),
+            center=True,
+            pad_mode="constant",
+            return_complex=True,
+        )  # [B * C, F, samples / stft_hop + 1]
+        log_mag = torch.log(spec[..., :-1].abs() + LOG_MAG_FLOOR)  # [B * C, F, T * r]
+        features = (log_mag - LOG_MAG_CENTER) / LOG_MAG_SCALE
+        hidden = self.conv_in(features.reshape(batch, channels * spec.shape[1], -1))
+        for block in self.blocks:
+            hidden = block(hidden)
+        return self.conv_out(self.snake(hidden))  # [B, 2D, T]
+
+
+class SpectralDecoder(nn.Module):
+    """`[B, D, T]` latents -> `[B, C, T * hop]` waveform through a predicted STFT."""
+
+    def __init__(self, config: VaeConfig) -> None:
+        super().__init__()
+        self.config = config
+        bins = config.n_fft // 2 + 1
+        widths = _widths(config, config.decoder_channels)[::-1]  # widest first
+        self.register_buffer("window", torch.hann_window(config.n_fft), persistent=False)
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=".*weight_norm.*", category=FutureWarning)
+            self.conv_in = weight_norm(
+                nn.Conv1d(config.latent_channels, widths[0], kernel_size=7, padding=3)
+            )
+            outs = [*widths[1:], widths[-1]]
+            ratios = config.downsampling_ratios[::-1]
+            self.blocks = nn.ModuleList(
+                OobleckDecoderBlock(w_in, w_out, stride=r)
+                for w_in, w_out, r in zip(widths, outs, ratios, strict=True)
+            )
+            self.snake = Snake1d(widths[-1])
+            self.conv_out = weight_norm(
+                nn.Conv1d(widths[-1], config.audio_channels * 2 * bins, kernel_size=3, padding=1)
+            )
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        batch, _, frames = z.shape
+        channels = self.config.audio_channels
+        hidden = self.conv_in(z)
+        for block in self.blocks:
+            hidden = block(hidden)
+        hidden = self.conv_out(self.snake(hidden))  # [B, C * 2F, T * r]
+        # torch.istft with center=True wants one frame more than samples / hop: repeat the last.
+        hidden = torch.cat([hidden, hidden[..., -1:]], dim=-1)  # [B, C * 2F, T * r + 1]
+        hidden = hidden.reshape(batch * channels, 2, -1, hidden.shape[-1])  # [B * C, 2, F, T*r+1]
+        magnitude = hidden[:, 0].clamp(max=LOG_MAG_MAX).exp()
+        spec = torch.polar(magnitude, hidden[:, 1])  # [B * C, F, T * r + 1]
+        samples = frames * self.config.hop_length
+        wav = torch.istft(
+            spec,
+            n_fft=self.config.n_fft,
+            hop_length=self.config.stft_hop,
+            window=_window(self),
+            center=True,
+            length=samples,
+        )  # [B * C, T * hop]
+        return wav.reshape(batch, channels, samples)
