@@ -6,23 +6,65 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pytest
 import soundfile as sf
 import torch
 
 from renderer.codec import AudioCodec
+from renderer.vae import VaeConfig
 from seedmusic.config import load_config
 from seedmusic.train.codec_task import CodecTaskConfig
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_both_shipped_configs_load() -> None:
-    for name in ("tiny", "reference"):
+def test_every_shipped_config_loads() -> None:
+    for name in ("tiny", "reference", "large", "stereo44k"):
         config = load_config(CodecTaskConfig, ROOT / "configs" / "codec" / f"{name}.yaml")
         assert config.rvq.dim == config.vae.latent_channels
+        assert config.vae.frame_rate <= 25 or name == "tiny"
+    reference = load_config(CodecTaskConfig, ROOT / "configs" / "codec" / "reference.yaml")
+    assert reference.vae == VaeConfig.reference()
+    stereo = load_config(CodecTaskConfig, ROOT / "configs" / "codec" / "stereo44k.yaml")
+    assert (stereo.vae.sample_rate, stereo.vae.audio_channels) == (44100, 2)
+    assert stereo.discriminator.audio_channels == 2
 
 
-def test_tiny_codec_run_trains_every_phase_and_exports(run_cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_stereo_44k_config_trains_shrunk_and_exports(run_cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    audio = tmp_path / "audio"
+    audio.mkdir()
+    t = np.arange(22050) / 22050
+    stereo = np.stack([np.sin(2 * np.pi * 220 * t), np.sin(2 * np.pi * 330 * t)], axis=1)
+    sf.write(audio / "stereo.wav", 0.3 * stereo, 22050)  # resampled to 44.1 kHz
+    shrink = [
+        f"data.audio_dir={audio}",
+        "data.crop_seconds=0.2",
+        "train.max_steps=3",
+        "train.batch_size=2",
+        "train.mixed_precision=no",
+        "train.num_workers=0",
+        "vae.encoder_hidden_size=8",
+        "vae.decoder_channels=8",
+        "rvq.codebook_size=16",
+        "discriminator.channels=4",
+        "loss.rvq_start_step=1",
+        "loss.adversarial_start_step=2",
+    ]
+    run = tmp_path / "run"
+    args = [x for s in shrink for x in ("--set", s)]
+    config = ROOT / "configs/codec/stereo44k.yaml"
+    result = run_cli("train", "codec", "--config", config, "--out", run, *args)
+    assert result.code == 0, result.err
+    codec = AudioCodec.from_pretrained(run / "final")
+    codes = codec.encode(torch.zeros(1, 2, 44100))
+    assert codes.shape == (1, 8, 25)
+    assert codec.decode(codes).shape == (1, 2, 44100)
+
+
+@pytest.mark.parametrize("architecture", ["oobleck", "stft"])
+def test_tiny_codec_run_trains_every_phase_and_exports(
+    run_cli, tmp_path: Path, architecture: str
+) -> None:  # type: ignore[no-untyped-def]
     audio = tmp_path / "audio"
     audio.mkdir()
     t = np.arange(16000) / 16000
@@ -30,6 +72,14 @@ def test_tiny_codec_run_trains_every_phase_and_exports(run_cli, tmp_path: Path) 
         sf.write(audio / f"tone{i}.wav", 0.3 * np.sin(2 * np.pi * freq * t), 16000)  # resampled
     run = tmp_path / "run"
     sets = ["train.max_steps=6", "loss.rvq_start_step=2", "loss.adversarial_start_step=4"]
+    if architecture == "stft":  # n_fft 64, hop 4 x 2 = 8: the same latent rate as oobleck's
+        sets += [
+            "vae.architecture=stft",
+            "vae.n_fft=64",
+            "vae.stft_hop=4",
+            "vae.downsampling_ratios=[2]",
+            "vae.channel_multiples=[1]",
+        ]
     args = ["--set", f"data.audio_dir={audio}", *[x for s in sets for x in ("--set", s)]]
     result = run_cli(
         "train", "codec", "--config", ROOT / "configs/codec/tiny.yaml", "--out", run, *args
