@@ -32,8 +32,9 @@ import numpy as np
 import soundfile as sf
 import torch
 
-from renderer.codec import AudioCodec
+from renderer.codec import AudioCodec, log_mel_l1
 from renderer.losses import MultiResolutionStftLoss
+from seedmusic.cli import error_line, user_error_types
 from seedmusic.data.build import piece_seed
 from seedmusic.data.corpus import Corpus, PieceRecord
 from seedmusic.data.render import render_stems
@@ -62,15 +63,6 @@ class Scores:
     def means(self) -> tuple[float, float, float]:
         n = max(self.clips, 1)
         return self.mel_l1 / n, self.stft / n, self.si_sdr / n
-
-
-def log_mel_l1(reference: np.ndarray, estimate: np.ndarray, sample_rate: int) -> float:
-    """Mean |log(mel_ref + 1e-5) - log(mel_est + 1e-5)| over 80 bands (n_fft 1024, hop 256)."""
-    mels = [
-        librosa.feature.melspectrogram(y=x, sr=sample_rate, n_fft=1024, hop_length=256, n_mels=80)
-        for x in (reference, estimate)
-    ]
-    return float(np.mean(np.abs(np.log(mels[0] + 1e-5) - np.log(mels[1] + 1e-5))))
 
 
 _STFT = MultiResolutionStftLoss((2048, 1024, 512, 256, 128))
@@ -213,9 +205,12 @@ def main() -> None:
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     torch.set_num_threads(args.threads)
-    codec = AudioCodec.from_pretrained(args.checkpoint)
-    corpus = Corpus(args.corpus)
-    pieces = corpus.pieces(args.split)[: args.pieces]
+    try:
+        codec = AudioCodec.from_pretrained(args.checkpoint)
+        corpus = Corpus(args.corpus)
+        pieces = corpus.pieces(args.split)[: args.pieces]
+    except user_error_types() as exc:
+        parser.exit(2, error_line(exc) + "\n")
     print(
         f"codec {args.checkpoint}: {codec.sample_rate} Hz, {codec.frame_rate:g} frames/s, "
         f"K={codec.num_codebooks} x {codec.codebook_size}, {codec.bitrate / 1000:.2f} kbps; "

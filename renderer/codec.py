@@ -185,6 +185,16 @@ class AudioCodec(nn.Module):
             )
 
 
+def log_mel_l1(reference: np.ndarray, estimate: np.ndarray, sample_rate: int) -> float:
+    """Mean |log(mel_ref + 1e-5) - log(mel_est + 1e-5)| of two mono signals `[S]` (80-band
+    power mel, n_fft 1024, hop 256): the codec benchmark's distance."""
+    mels = [
+        librosa.feature.melspectrogram(y=x, sr=sample_rate, n_fft=1024, hop_length=256, n_mels=80)
+        for x in (reference, estimate)
+    ]
+    return float(np.mean(np.abs(np.log(mels[0] + 1e-5) - np.log(mels[1] + 1e-5))))
+
+
 def _rvq_dim(rvq: ResidualVQ) -> int:
     return int(rvq.config.dim)
 
