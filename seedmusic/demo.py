@@ -9,7 +9,9 @@
    song's words aligned to the vocal) into `analysis/` — the same files `seedmusic analyze`
    writes;
 4. scores the analysis against the song's own ground truth with mir_eval (`evaluation.json`);
-5. runs the generation skeleton — conditions → LM audio tokens → DiT latents → VAE waveform —
+5. with the shipped codec in `checkpoints/codec`, turns `song.wav` into audio tokens and back
+   (`song_codec.wav`) and measures the log-mel distance the round trip costs;
+6. runs the generation skeleton — conditions → LM audio tokens → DiT latents → VAE waveform —
    with **untrained** tiny models (`untrained_generation.wav`: noise-like, and labelled so).
 
 Everything is written into a staging folder and moved into place at the end, so an interrupted
@@ -55,6 +57,7 @@ class DemoReport:
     analysis: dict[str, Any] = field(default_factory=dict)
     metrics: dict[str, float | None] = field(default_factory=dict)
     generation: dict[str, Any] = field(default_factory=dict)
+    codec: dict[str, Any] = field(default_factory=dict)
 
     def summary_lines(self) -> list[str]:
         """A short human-readable summary."""
@@ -71,6 +74,12 @@ class DemoReport:
             f"  {name:<16} {'n/a' if value is None else f'{value:.3f}'}"
             for name, value in self.metrics.items()
         ]
+        if self.codec:
+            lines.append(
+                f"codec round trip: {self.codec['num_codebooks']}x{self.codec['num_frames']} "
+                f"tokens at {self.codec['kbps']:.1f} kbps, log-mel L1 "
+                f"{self.codec['log_mel_l1']:.3f} -> {self.out_dir / 'song_codec.wav'}"
+            )
         if self.generation:
             lines.append(
                 f"generation skeleton: {self.generation['seconds']:.1f} s of audio from "
@@ -105,6 +114,7 @@ def run_demo(out_dir: Path, seed: int = 0, progress: bool = True) -> DemoReport:
         ("FluidSynth render", _render_song),
         ("analysis", _analyze_song),
         ("evaluation", _evaluate_analysis),
+        ("codec round trip", _codec_round_trip),
         ("generation skeleton", lambda folder, st: _generate_untrained(folder, st, seed)),
     ]
     staging = Path(tempfile.mkdtemp(prefix=".demo.", dir=out_dir))
@@ -178,6 +188,31 @@ def _evaluate_analysis(folder: Path, state: DemoState) -> None:
     state.report.metrics = metrics
 
 
+def _codec_round_trip(folder: Path, state: DemoState) -> None:
+    """Song -> the shipped codec's tokens -> `song_codec.wav` (skipped without a codec)."""
+    import torch
+
+    from renderer.codec import AudioCodec, log_mel_l1
+    from seedmusic.checkpoints import optional_reference_checkpoint
+
+    assert state.audio is not None and state.report is not None
+    checkpoint = optional_reference_checkpoint("codec", "the demo skips the codec round trip")
+    if checkpoint is None:
+        return
+    codec = AudioCodec.from_pretrained(checkpoint)
+    with torch.no_grad():
+        wav = torch.from_numpy(state.audio)[None, None].expand(-1, codec.audio_channels, -1)
+        codes = codec.encode(wav, SAMPLE_RATE)  # [1, K, T]
+        decoded = codec.decode(codes, length=wav.shape[-1])[0].numpy()  # [C, S]
+    sf.write(folder / "song_codec.wav", np.clip(decoded.T, -1.0, 1.0), SAMPLE_RATE)
+    state.report.codec = {
+        "num_codebooks": int(codes.shape[1]),
+        "num_frames": int(codes.shape[2]),
+        "kbps": codec.bitrate / 1000,
+        "log_mel_l1": log_mel_l1(state.audio, decoded.mean(axis=0), SAMPLE_RATE),
+    }
+
+
 def _generate_untrained(folder: Path, state: DemoState, seed: int) -> None:
     from seedmusic.pipeline import AudioTokenPipeline, GenerateRequest
 
@@ -205,6 +240,7 @@ def _report_json(report: DemoReport) -> dict[str, Any]:
         "song_seconds": round(report.song_seconds, 3),
         "num_notes": report.num_notes,
         "metrics": report.metrics,
+        "codec": report.codec,
         "generation": report.generation,
         "summary": report.summary_lines(),
     }
