@@ -32,9 +32,6 @@ from mir.rhythm import BeatGrid, track_beats
 from mir.structure import Sections, segment
 from mir.transcriber import Transcriber, transcribe
 from score_tokens.midi import parse_chord_label
-
-if TYPE_CHECKING:
-    from mir.asr import LyricsRecognizer
 from score_tokens.score import (
     DEFAULT_PROGRAMS,
     NOTE_TRACKS,
@@ -45,6 +42,9 @@ from score_tokens.score import (
     TimeSignature,
     Track,
 )
+
+if TYPE_CHECKING:
+    from mir.asr import LyricsRecognizer
 
 logger = logging.getLogger(__name__)
 
@@ -245,23 +245,19 @@ def analyze(
     ]
     if transcriber is not None:
         stages.append(("notes", lambda: state.update(notes=transcribe(transcriber, audio))))
-    has_text = bool(lyrics and lyrics.strip())
-    if has_text or asr is not None:
-        if transcriber is None:
-            logger.warning("lyrics need vocal notes to sit on: pass a transcriber to align them")
-        else:
-            state["lyrics_text"] = lyrics if has_text else ""
-            if not has_text and asr is not None:
-                recognise = asr.transcribe
-                stages.append(
-                    ("lyrics ASR", lambda: state.update(lyrics_text=recognise(audio, language)))
-                )
+    state["lyrics_text"] = lyrics if lyrics and lyrics.strip() else None
+    wants_lyrics = state["lyrics_text"] is not None or asr is not None
+    if wants_lyrics and transcriber is None:
+        logger.warning("lyrics need vocal notes to sit on: pass a transcriber to align them")
+    elif wants_lyrics:
+        if state["lyrics_text"] is None and asr is not None:
+            recognise = asr.transcribe
             stages.append(
-                (
-                    "lyrics",
-                    lambda: state.update(lyrics=_align(state["lyrics_text"], state, language)),
-                )
+                ("lyrics ASR", lambda: state.update(lyrics_text=recognise(audio, language)))
             )
+        stages.append(
+            ("lyrics", lambda: state.update(lyrics=_align(state["lyrics_text"], state, language)))
+        )
     with tqdm(stages, desc="analyze", unit="stage", disable=not progress, leave=False) as bar:
         for name, run in bar:
             bar.set_postfix_str(name)

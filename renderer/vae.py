@@ -20,7 +20,7 @@ from __future__ import annotations
 import logging
 import math
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal, Self
 
 import torch
@@ -140,14 +140,10 @@ class VaeConfig:
     @classmethod
     def tiny_stft(cls) -> Self:
         """A test-sized STFT-architecture model: 8 kHz, n_fft 64, hop 16 x 2 = 32, width 16."""
-        return cls(
-            sample_rate=8000,
-            audio_channels=1,
-            encoder_hidden_size=16,
-            decoder_channels=16,
+        return replace(
+            cls.tiny(),
             downsampling_ratios=(2,),
             channel_multiples=(1,),
-            latent_channels=8,
             architecture="stft",
             n_fft=64,
             stft_hop=16,

@@ -192,7 +192,7 @@ def _codec_round_trip(folder: Path, state: DemoState) -> None:
     """Song -> the shipped codec's tokens -> `song_codec.wav` (skipped without a codec)."""
     import torch
 
-    from renderer.codec import AudioCodec, log_mel_l1
+    from renderer.codec import AudioCodec, log_mel_l1, write_audio
     from seedmusic.checkpoints import optional_reference_checkpoint
 
     assert state.audio is not None and state.report is not None
@@ -204,7 +204,7 @@ def _codec_round_trip(folder: Path, state: DemoState) -> None:
         wav = torch.from_numpy(state.audio)[None, None].expand(-1, codec.audio_channels, -1)
         codes = codec.encode(wav, SAMPLE_RATE)  # [1, K, T]
         decoded = codec.decode(codes, length=wav.shape[-1])[0].numpy()  # [C, S]
-    sf.write(folder / "song_codec.wav", np.clip(decoded.T, -1.0, 1.0), SAMPLE_RATE)
+    write_audio(folder / "song_codec.wav", decoded, SAMPLE_RATE)
     state.report.codec = {
         "num_codebooks": int(codes.shape[1]),
         "num_frames": int(codes.shape[2]),
