@@ -1,0 +1,1 @@
+"""The composer: lyrics + style -> a complete song `Score` (Seed-Music's symbolic pipeline)."""
