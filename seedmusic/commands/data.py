@@ -2,6 +2,7 @@
 
 seedmusic data build --out DIR [--hours H] [--workers W] [--seed S] [--licence L ...]
 seedmusic data stats DIR [--json]
+seedmusic data scores --out DIR [--variants N] [--workers W] [--seed S]
 """
 
 from __future__ import annotations
@@ -63,6 +64,22 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     stats.add_argument("corpus", type=Path, metavar="DIR")
     stats.add_argument("--json", action="store_true", help="print JSON")
     stats.set_defaults(func=run_stats)
+    scores = actions.add_parser(
+        "scores",
+        help="build the composer's score-only corpus (no audio: minutes, not hours)",
+        description=(
+            "Read every public-domain work once (cached in DIR/tunes.jsonl, resumable), then "
+            "arrange each work of the train and valid splits --variants times (style, tempo, key, "
+            "voice and, for wordless tunes, synthetic words drawn per variant) as lead sheets, and "
+            "write their tokens, grammar features and description vectors to DIR/sequences.npz. "
+            "The audio corpus's test works are left out."
+        ),
+    )
+    scores.add_argument("--out", type=Path, required=True, metavar="DIR")
+    scores.add_argument("--variants", type=int, default=3, help="arrangements per work (3)")
+    scores.add_argument("--workers", type=int, default=2, help="processes reading works (2)")
+    scores.add_argument("--seed", type=int, default=0, help="random seed of the arrangements (0)")
+    scores.set_defaults(func=run_scores)
 
 
 def run_build(args: argparse.Namespace) -> int:
@@ -128,4 +145,21 @@ def run_stats(args: argparse.Namespace) -> int:
     tempo = numbers["tempo_bpm"]
     print(f"  {'tempo_bpm':<16} {tempo['min']:.0f}..{tempo['max']:.0f} (mean {tempo['mean']})")
     print(f"  {'keys':<16} {numbers['keys']} distinct; {numbers['works']} source works")
+    return 0
+
+
+def run_scores(args: argparse.Namespace) -> int:
+    """`data scores`."""
+    from seedmusic.composer.dataset import build_sequences
+    from seedmusic.composer.tunes import read_all_tunes
+    from seedmusic.errors import UserError
+
+    if args.variants < 1 or args.workers < 1:
+        raise UserError("--variants and --workers must be at least 1")
+    read_all_tunes(args.out, workers=args.workers, progress=sys.stderr.isatty())
+    report = build_sequences(args.out, variants=args.variants, seed=args.seed)
+    print(
+        f"{args.out}: {report['sequences']} lead sheets, {report['tokens']:,} tokens "
+        f"({report['rejected']} rejected by the grammar)"
+    )
     return 0

@@ -15,6 +15,7 @@ from seedmusic.train.loop import TrainTask, find_checkpoint, train
 TASKS: dict[str, str] = {
     "codec": "seedmusic.train.codec_task:CodecTask",
     "transcriber": "seedmusic.train.transcriber_task:TranscriberTask",
+    "composer": "seedmusic.train.composer_task:ComposerTask",
 }
 
 
