@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
@@ -40,3 +41,25 @@ def run_cli(capsys: pytest.CaptureFixture[str]):
         return CliResult(code, captured.out, captured.err)
 
     return _run
+
+
+@pytest.fixture(scope="session")
+def tiny_composer(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A saved, untrained tiny `ComposerLM` whose text vector is MiniLM-wide (384)."""
+    import torch
+
+    from seedmusic.composer.model import ComposerConfig, ComposerLM, composer_conditions
+
+    torch.manual_seed(0)
+    config = ComposerConfig(
+        hidden_size=32,
+        num_layers=2,
+        num_heads=4,
+        num_kv_heads=2,
+        intermediate_size=64,
+        max_positions=4096,
+        conditions=composer_conditions(),
+    )
+    folder = tmp_path_factory.mktemp("composer")
+    ComposerLM(config).save_pretrained(folder)
+    return folder

@@ -4,6 +4,6 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from seedmusic.commands import analyze, codec, data, demo, score, tokens, train
+from seedmusic.commands import analyze, codec, compose, data, demo, score, tokens, train
 
-VERB_MODULES: list[ModuleType] = [demo, score, analyze, tokens, data, codec, train]
+VERB_MODULES: list[ModuleType] = [demo, compose, score, analyze, tokens, data, codec, train]
