@@ -19,11 +19,12 @@ it, the same syllables get new notes and chords; the band is re-arranged in thos
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import random
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -160,12 +161,16 @@ class Composer:
     def _scorer(self, conditions: Conditions, sampling: Sampling) -> Scorer:
         return LmScorer(self.model, conditions, sampling.guidance)
 
-    # ------------------------------------------------------------------ compose
-
     def compose(
         self, request: ComposeRequest, progress: bool = False, scorer_factory: Any = None
     ) -> Composition:
         """Compose a whole song for `request` (see the module docstring)."""
+        with one_thread():
+            return self._compose(request, progress, scorer_factory)
+
+    # ------------------------------------------------------------------ compose
+
+    def _compose(self, request: ComposeRequest, progress: bool, scorer_factory: Any) -> Composition:
         started = time.perf_counter()
         plan, labels, sung, repeats = song_plan(request.lyrics)
         style = request.style
@@ -225,6 +230,19 @@ class Composer:
         language: str = "en",
     ) -> Composition:
         """Re-compose bars `first_bar..last_bar` (1-based, inclusive) of `score`, keeping the rest."""
+        with one_thread():
+            return self._recompose(score, first_bar, last_bar, style, seed, sampling, language)
+
+    def _recompose(
+        self,
+        score: Score,
+        first_bar: int,
+        last_bar: int,
+        style: ComposeStyle | None,
+        seed: int,
+        sampling: Sampling | None,
+        language: str,
+    ) -> Composition:
         started = time.perf_counter()
         sampling = sampling or Sampling()
         style = style or ComposeStyle()
@@ -304,6 +322,18 @@ class Composer:
         )
         summary["recomposed_bars"] = [first_bar, last_bar]
         return Composition(result, [VOCAB[i] for i in new_ids], summary)
+
+
+@contextlib.contextmanager
+def one_thread() -> Iterator[None]:
+    """Run torch on one thread: token-by-token decoding of a small LM is ~7x faster than on two
+    (measured on 2 CPU cores), as every matrix product is too small to split."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 def _grammar_states(
