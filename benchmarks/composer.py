@@ -81,7 +81,7 @@ def test_prompts(data: Path, limit: int) -> list[Prompt]:
         if "tune" in r and r["split"] == "test"
     }
     order = [w for w in work_order(BuildConfig(out=data, hours=0.0)) if w.id in records]
-    prompts = []
+    prompts: list[Prompt] = []
     for work in order:
         if len(prompts) >= limit:
             break

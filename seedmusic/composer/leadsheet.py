@@ -659,7 +659,8 @@ def decode_lead_sheet(
         elif token.startswith("Duration_"):
             if pitch is None:
                 raise ValueError("Duration_ without a Pitch_ before it")
-            lyric, phonemes = None, ()
+            lyric: str | None = None
+            phonemes: tuple[str, ...] = ()
             if pending_syllable and sung < len(syllables):
                 lyric, phonemes = syllables[sung].text, syllables[sung].phonemes
                 sung += 1
