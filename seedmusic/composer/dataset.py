@@ -27,11 +27,11 @@ from typing import Any
 import numpy as np
 
 from score_tokens.score import Note, Score, TempoChange, TimeSignature, Track
+from seedmusic.composer.grammar import LeadSheetGrammar
 from seedmusic.composer.leadsheet import (
     MASK,
     TOKEN_ID,
     VOCAB,
-    LeadSheetGrammar,
     PlanSection,
     SyllableInfo,
     encode_lead_sheet,

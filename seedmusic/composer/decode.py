@@ -24,7 +24,8 @@ from typing import Protocol
 import numpy as np
 import torch
 
-from seedmusic.composer.leadsheet import BOS, SECTION_IDS, TOKEN_ID, VOCAB, LeadSheetGrammar
+from seedmusic.composer.grammar import LeadSheetGrammar
+from seedmusic.composer.leadsheet import BOS, SECTION_IDS, TOKEN_ID, VOCAB
 from seedmusic.composer.model import ComposerLM
 from seedmusic.conditioning import Conditions
 

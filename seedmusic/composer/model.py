@@ -30,7 +30,8 @@ from torch import nn
 from transformers import DynamicCache, LlamaConfig, LlamaModel
 
 from renderer.modeling import PretrainedModel
-from seedmusic.composer.leadsheet import FEATURE_SIZES, PAD, TOKEN_ID, VOCAB
+from seedmusic.composer.grammar import FEATURE_SIZES
+from seedmusic.composer.leadsheet import PAD, TOKEN_ID, VOCAB
 from seedmusic.composer.style import GENRES, MOODS, VOICES
 from seedmusic.conditioning import ConditionConfig, ConditionEncoder, Conditions
 

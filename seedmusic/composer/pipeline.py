@@ -41,14 +41,13 @@ from seedmusic.composer.decode import (
     sample_tokens,
     snapshot,
 )
+from seedmusic.composer.grammar import LeadSheetGrammar, SpanLimits
 from seedmusic.composer.leadsheet import (
     MASK,
     STEP_TICKS,
     TOKEN_ID,
     VOCAB,
-    LeadSheetGrammar,
     PlanSection,
-    SpanLimits,
     SungSyllable,
     SyllableInfo,
     decode_lead_sheet,

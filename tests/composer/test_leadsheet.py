@@ -10,13 +10,12 @@ import pytest
 
 from score_tokens.score import Chord, Note, Score, Section, TempoChange, TimeSignature, Track
 from seedmusic.composer.decode import Sampling, sample_tokens, snapshot
+from seedmusic.composer.grammar import LeadSheetGrammar, SpanLimits
 from seedmusic.composer.leadsheet import (
     MASK,
     TOKEN_ID,
     VOCAB,
-    LeadSheetGrammar,
     PlanSection,
-    SpanLimits,
     SungSyllable,
     SyllableInfo,
     decode_lead_sheet,
