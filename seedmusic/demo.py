@@ -11,7 +11,11 @@
 4. scores the analysis against the song's own ground truth with mir_eval (`evaluation.json`);
 5. with the shipped codec in `checkpoints/codec`, turns `song.wav` into audio tokens and back
    (`song_codec.wav`) and measures the log-mel distance the round trip costs;
-6. runs the generation skeleton — conditions → LM audio tokens → DiT latents → VAE waveform —
+6. composes a new song from the demo's lyrics with the shipped composer
+   (`checkpoints/composer`: lyrics + style -> melody, chords, sections and band) into
+   `composed/` (the files `seedmusic compose` writes) and renders it, sung, with the exact synth
+   renderer (FluidSynth for the band, espeak-ng + Praat for the vocal) to `composed/song.wav`;
+7. runs the generation skeleton — conditions → LM audio tokens → DiT latents → VAE waveform —
    with **untrained** tiny models (`untrained_generation.wav`: noise-like, and labelled so).
 
 Everything is written into a staging folder and moved into place at the end, so an interrupted
@@ -58,6 +62,7 @@ class DemoReport:
     metrics: dict[str, float | None] = field(default_factory=dict)
     generation: dict[str, Any] = field(default_factory=dict)
     codec: dict[str, Any] = field(default_factory=dict)
+    composed: dict[str, Any] = field(default_factory=dict)
 
     def summary_lines(self) -> list[str]:
         """A short human-readable summary."""
@@ -79,6 +84,13 @@ class DemoReport:
                 f"codec round trip: {self.codec['num_codebooks']}x{self.codec['num_frames']} "
                 f"tokens at {self.codec['kbps']:.1f} kbps, log-mel L1 "
                 f"{self.codec['log_mel_l1']:.3f} -> {self.out_dir / 'song_codec.wav'}"
+            )
+        if self.composed:
+            lines.append(
+                f"composed: {self.composed['bars']} bars in {self.composed['key']}, "
+                f"{self.composed['meter']}, {self.composed['tempo_bpm']:.0f} bpm, "
+                f"{self.composed['syllables']} syllables sung on {self.composed['vocal_notes']} notes, "
+                f"in {self.composed['compose_seconds']:.1f} s -> {self.out_dir / 'composed'}"
             )
         if self.generation:
             lines.append(
@@ -115,6 +127,7 @@ def run_demo(out_dir: Path, seed: int = 0, progress: bool = True) -> DemoReport:
         ("analysis", _analyze_song),
         ("evaluation", _evaluate_analysis),
         ("codec round trip", _codec_round_trip),
+        ("composer", lambda folder, st: _compose_song(folder, st, seed)),
         ("generation skeleton", lambda folder, st: _generate_untrained(folder, st, seed)),
     ]
     staging = Path(tempfile.mkdtemp(prefix=".demo.", dir=out_dir))
@@ -213,6 +226,43 @@ def _codec_round_trip(folder: Path, state: DemoState) -> None:
     }
 
 
+DEMO_LYRICS = """[verse]
+Down by the harbour the lanterns are low
+the boats are all sleeping and nowhere to go
+
+[chorus]
+Sing me the river, sing me the sea
+carry the morning home to me
+
+[verse]
+Over the water the gulls call my name
+the tide brings me back and it never is the same
+
+[chorus]
+Sing me the river, sing me the sea
+carry the morning home to me
+"""
+DEMO_STYLE = "folk, female vocal, 96 bpm"
+
+
+def _compose_song(folder: Path, state: DemoState, seed: int) -> None:
+    from seedmusic.commands.compose import write_compose_outputs
+    from seedmusic.composer.lyrics_input import parse_lyrics
+    from seedmusic.composer.pipeline import Composer, ComposeRequest
+    from seedmusic.composer.style import parse_style
+    from seedmusic.data.render import render_stems
+
+    assert state.report is not None
+    composer = Composer.from_pretrained()
+    result = composer.compose(
+        ComposeRequest(parse_lyrics(DEMO_LYRICS), parse_style(DEMO_STYLE), seed=seed)
+    )
+    write_compose_outputs(folder / "composed", result)
+    mix, _ = render_stems(result.score, SAMPLE_RATE, "en", seed)
+    sf.write(folder / "composed" / "song.wav", mix, SAMPLE_RATE)
+    state.report.composed = result.summary
+
+
 def _generate_untrained(folder: Path, state: DemoState, seed: int) -> None:
     from seedmusic.pipeline import AudioTokenPipeline, GenerateRequest
 
@@ -242,5 +292,6 @@ def _report_json(report: DemoReport) -> dict[str, Any]:
         "metrics": report.metrics,
         "codec": report.codec,
         "generation": report.generation,
+        "composed": report.composed,
         "summary": report.summary_lines(),
     }

@@ -26,6 +26,11 @@ def test_demo_writes_every_output(run_cli, tmp_path):
         "summary.json",
         "analysis/analysis.json",
         "analysis/tokens.json",
+        "composed/score.json",
+        "composed/score.mid",
+        "composed/score.musicxml",
+        "composed/summary.json",
+        "composed/song.wav",
     ):
         assert (out / name).is_file(), name
     summary = json.loads((out / "summary.json").read_text())
@@ -34,6 +39,9 @@ def test_demo_writes_every_output(run_cli, tmp_path):
     assert summary["codec"]["log_mel_l1"] < 1.5  # Opus at 6 kbps: about 1.7 on the corpus
     assert summary["metrics"]["beat_f"] > 0.8
     assert "UNTRAINED" in result.out
+    composed = summary["composed"]
+    assert composed["sections"] == ["intro", "verse", "chorus", "verse", "chorus", "outro"]
+    assert composed["genre"] == "folk" and composed["tempo_bpm"] == 96.0
     assert not [p for p in out.iterdir() if p.name.startswith(".demo.")]
 
 
