@@ -195,23 +195,15 @@ class AudioTokenLM(nn.Module, PretrainedModel):
         for table in tables:
             nn.init.normal_(table.weight, std=0.02)
         self.token_embeddings = nn.ModuleList(tables)
-        llama_config = LlamaConfig(
-            vocab_size=1,
-            hidden_size=hidden,
-            intermediate_size=config.intermediate_size,
-            num_hidden_layers=config.num_layers,
-            num_attention_heads=config.num_heads,
-            num_key_value_heads=config.num_kv_heads,
-            max_position_embeddings=config.max_positions,
-            rope_parameters={"rope_type": "default", "rope_theta": config.rope_theta},
-            bos_token_id=None,
-            eos_token_id=None,
-            pad_token_id=None,
+        self.backbone = llama_backbone(
+            hidden,
+            config.intermediate_size,
+            config.num_layers,
+            config.num_heads,
+            config.num_kv_heads,
+            config.max_positions,
+            config.rope_theta,
         )
-        llama_config._attn_implementation = "sdpa"
-        self.backbone = LlamaModel(llama_config)
-        # Driven by inputs_embeds: drop the token table so that no weight goes unused.
-        self.backbone.embed_tokens = None  # type: ignore[assignment]
         self.heads = nn.ModuleList(
             nn.Linear(hidden, config.vocab_size, bias=False) for _ in range(config.num_codebooks)
         )
@@ -254,19 +246,7 @@ class AudioTokenLM(nn.Module, PretrainedModel):
         Position ids count real (unmasked) positions only, so prefix padding does not shift
         the positions of what follows it.
         """
-        if mask.shape[1] > self.config.max_positions:
-            raise ValueError(
-                f"sequence of {mask.shape[1]} positions exceeds max_positions {self.config.max_positions}"
-            )
-        positions = (mask.long().cumsum(dim=-1) - 1).clamp(min=0)[:, -embeds.shape[1] :]
-        out = self.backbone(
-            inputs_embeds=embeds,
-            attention_mask=mask.long(),
-            position_ids=positions,
-            past_key_values=cache,
-            use_cache=cache is not None,
-        )
-        return out.last_hidden_state
+        return run_backbone(self.backbone, embeds, mask, cache)
 
     def _check_tokens(self, delayed_codes: torch.Tensor, batch: int) -> None:
         expected = f"[B={batch}, K={self.config.num_codebooks}, L >= 1]"
@@ -562,6 +542,61 @@ class AudioTokenLM(nn.Module, PretrainedModel):
                 embeds = torch.cat([start, self.embed_tokens(tokens.repeat(copies, 1, 1))], dim=1)
                 hidden = self._backbone(embeds, mask)[:, -1]
         return tokens
+
+
+def llama_backbone(
+    hidden: int,
+    intermediate: int,
+    layers: int,
+    heads: int,
+    kv_heads: int,
+    max_positions: int,
+    rope_theta: float,
+) -> LlamaModel:
+    """A `LlamaModel` (SDPA attention) driven by `inputs_embeds`: its token table is dropped so
+    that no weight goes unused."""
+    llama_config = LlamaConfig(
+        vocab_size=1,
+        hidden_size=hidden,
+        intermediate_size=intermediate,
+        num_hidden_layers=layers,
+        num_attention_heads=heads,
+        num_key_value_heads=kv_heads,
+        max_position_embeddings=max_positions,
+        rope_parameters={"rope_type": "default", "rope_theta": rope_theta},
+        bos_token_id=None,
+        eos_token_id=None,
+        pad_token_id=None,
+    )
+    llama_config._attn_implementation = "sdpa"
+    backbone = LlamaModel(llama_config)
+    backbone.embed_tokens = None  # type: ignore[assignment]
+    return backbone
+
+
+def run_backbone(
+    backbone: LlamaModel,
+    embeds: torch.Tensor,
+    mask: torch.Tensor,
+    cache: DynamicCache | None = None,
+) -> torch.Tensor:
+    """Run `backbone` on `embeds [B, n, H]`; `mask [B, past + n]` covers the cache too.
+
+    Position ids count real (unmasked) positions only, so prefix padding does not shift the
+    positions of what follows it.
+    """
+    limit = backbone.config.max_position_embeddings
+    if mask.shape[1] > limit:
+        raise ValueError(f"sequence of {mask.shape[1]} positions exceeds max_positions {limit}")
+    positions = (mask.long().cumsum(dim=-1) - 1).clamp(min=0)[:, -embeds.shape[1] :]
+    out = backbone(
+        inputs_embeds=embeds,
+        attention_mask=mask.long(),
+        position_ids=positions,
+        past_key_values=cache,
+        use_cache=cache is not None,
+    )
+    return out.last_hidden_state
 
 
 def _second_mask_column(rearranged: torch.Tensor, mask_id: int) -> int:

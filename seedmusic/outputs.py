@@ -6,6 +6,7 @@ import json
 import os
 import shutil
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -31,15 +32,29 @@ def write_analysis_outputs(
     folder: Path, analysis: dict[str, Any], score: Score, tokens: dict[str, Any]
 ) -> None:
     """Write `ANALYSIS_FILES` into `folder`; all of them appear, or none (a new folder is removed)."""
+    writers: dict[str, Callable[[Path], object]] = {
+        "analysis.json": lambda path: write_json(path, analysis),
+        "tokens.json": lambda path: write_json(path, tokens),
+    }
+    for name in ("score.json", "score.mid", "score.png"):
+        writers[name] = lambda path: write_score(score, path)
+    write_all_or_nothing(folder, {name: writers[name] for name in ANALYSIS_FILES})
+
+
+def write_all_or_nothing(folder: Path, writers: dict[str, Callable[[Path], object]]) -> None:
+    """Write each file `name` of `writers` into `folder` with `writers[name](path)`.
+
+    Every file is written into a staging folder inside `folder` first and moved into place only
+    when all of them succeeded; on a failure nothing is moved, and a folder this call created
+    is removed.
+    """
     created = not folder.exists()
     folder.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".analyze.", dir=folder))
+    staging = Path(tempfile.mkdtemp(prefix=".staging.", dir=folder))
     try:
-        write_json(staging / "analysis.json", analysis)
-        for name in ("score.json", "score.mid", "score.png"):
-            write_score(score, staging / name)
-        write_json(staging / "tokens.json", tokens)
-        for name in ANALYSIS_FILES:
+        for name, write in writers.items():
+            write(staging / name)
+        for name in writers:
             os.replace(staging / name, folder / name)
     except BaseException:
         if created:

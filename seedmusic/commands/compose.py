@@ -13,10 +13,7 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
-import shutil
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +24,7 @@ from seedmusic.composer.lyrics_input import parse_lyrics, read_lyrics_argument
 from seedmusic.composer.pipeline import Composer, ComposeRequest, Composition, notation_copy
 from seedmusic.composer.style import parse_style
 from seedmusic.errors import UserError
-from seedmusic.outputs import write_json
+from seedmusic.outputs import write_all_or_nothing, write_json
 
 logger = logging.getLogger(__name__)
 
@@ -160,8 +157,6 @@ def _compose(args: argparse.Namespace) -> Composition:
 
 def run(args: argparse.Namespace) -> int:
     """Compose and write the files (see the module docstring)."""
-    if args.tempo is not None and not 20 <= args.tempo <= 300:
-        raise UserError("--tempo must be between 20 and 300 bpm")
     result = _compose(args)
     write_compose_outputs(args.output, result)
     print(f"wrote {', '.join(COMPOSE_FILES)} to {args.output}")
@@ -170,24 +165,17 @@ def run(args: argparse.Namespace) -> int:
 
 def write_compose_outputs(folder: Path, result: Composition) -> None:
     """Write `COMPOSE_FILES` into `folder`: all of them, or none (a new folder is removed)."""
-    created = not folder.exists()
-    folder.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".compose.", dir=folder))
-    try:
-        write_score(result.score, staging / "score.json")
-        write_score(result.score, staging / "score.mid")
-        write_score(notation_copy(result.score), staging / "score.musicxml")
-        write_score(result.score, staging / "score.png")
-        write_json(staging / "tokens.json", _tokens_document(result))
-        write_json(staging / "summary.json", result.summary)
-        for name in COMPOSE_FILES:
-            os.replace(staging / name, folder / name)
-    except BaseException:
-        if created:
-            shutil.rmtree(folder, ignore_errors=True)
-        raise
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+    write_all_or_nothing(
+        folder,
+        {
+            "score.json": lambda path: write_score(result.score, path),
+            "score.mid": lambda path: write_score(result.score, path),
+            "score.musicxml": lambda path: write_score(notation_copy(result.score), path),
+            "score.png": lambda path: write_score(result.score, path),
+            "tokens.json": lambda path: write_json(path, _tokens_document(result)),
+            "summary.json": lambda path: write_json(path, result.summary),
+        },
+    )
 
 
 def _tokens_document(result: Composition) -> dict[str, Any]:

@@ -62,7 +62,6 @@ class LeadSheetExample:
     """One training lead sheet."""
 
     work: str
-    split: str
     score: Score
     syllables: list[Syllable | None]
     genre: str
@@ -116,9 +115,7 @@ def lead_sheet(tune: Tune, work: Work, rng: random.Random) -> LeadSheetExample |
     tags = _tags(choice.style, choice.voice, tune.mode, choice.tempo)
     language = "German" if tune.language == "de" else "English"
     text = describe(choice.style, choice.voice, score, language, rng)
-    return LeadSheetExample(
-        work.id, "", score, list(syllables), choice.style, choice.voice, tags, text
-    )
+    return LeadSheetExample(work.id, score, list(syllables), choice.style, choice.voice, tags, text)
 
 
 def _no_melisma_at_section_starts(

@@ -15,7 +15,7 @@ Scorers:
 
 from __future__ import annotations
 
-import copy
+import dataclasses
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -27,6 +27,7 @@ import torch
 from seedmusic.composer.grammar import LeadSheetGrammar
 from seedmusic.composer.leadsheet import BOS, SECTION_IDS, TOKEN_ID, VOCAB
 from seedmusic.composer.model import ComposerLM
+from seedmusic.composer.ngram import NGramLM
 from seedmusic.conditioning import Conditions
 
 logger = logging.getLogger(__name__)
@@ -84,13 +85,13 @@ class LmScorer:
 class NGramScorer:
     """An n-gram LM over the same token ids as a scorer."""
 
-    def __init__(self, ngram: object) -> None:
+    def __init__(self, ngram: NGramLM) -> None:
         self.ngram = ngram
         self.context: list[int] = []
 
     def feed(self, tokens: Sequence[int], features: Sequence[Sequence[int]]) -> np.ndarray:
         self.context += list(tokens)
-        return np.asarray(self.ngram.log_probs(self.context), dtype=np.float64)  # type: ignore[attr-defined]
+        return np.asarray(self.ngram.log_probs(self.context), dtype=np.float64)
 
 
 def _choose(
@@ -178,5 +179,5 @@ def _section_body(out: Sequence[int], start: int, next_start: int) -> list[int]:
 
 
 def snapshot(grammar: LeadSheetGrammar) -> LeadSheetGrammar:
-    """An independent copy of a grammar state."""
-    return copy.deepcopy(grammar)
+    """An independent copy of a grammar state (the plan and limits are shared: never mutated)."""
+    return dataclasses.replace(grammar, header=list(grammar.header))

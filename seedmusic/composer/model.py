@@ -27,13 +27,14 @@ from dataclasses import dataclass, field
 import torch
 import torch.nn.functional as F
 from torch import nn
-from transformers import DynamicCache, LlamaConfig, LlamaModel
+from transformers import DynamicCache
 
 from renderer.modeling import PretrainedModel
 from seedmusic.composer.grammar import FEATURE_SIZES
 from seedmusic.composer.leadsheet import PAD, TOKEN_ID, VOCAB
 from seedmusic.composer.style import GENRES, MOODS, VOICES
 from seedmusic.conditioning import ConditionConfig, ConditionEncoder, Conditions
+from seedmusic.lm import llama_backbone, run_backbone
 
 COMPOSER_TAGS: tuple[str, ...] = (*GENRES, *VOICES, *MOODS)
 NUMBER_NAMES: tuple[str, ...] = ("tempo_bpm", "bars")
@@ -110,22 +111,15 @@ class ComposerLM(nn.Module, PretrainedModel):
         )
         for table in [self.token_embedding, *self.feature_embeddings]:
             nn.init.normal_(table.weight, std=0.02)
-        llama = LlamaConfig(
-            vocab_size=1,
-            hidden_size=hidden,
-            intermediate_size=config.intermediate_size,
-            num_hidden_layers=config.num_layers,
-            num_attention_heads=config.num_heads,
-            num_key_value_heads=config.num_kv_heads,
-            max_position_embeddings=config.max_positions,
-            rope_parameters={"rope_type": "default", "rope_theta": config.rope_theta},
-            bos_token_id=None,
-            eos_token_id=None,
-            pad_token_id=None,
+        self.backbone = llama_backbone(
+            hidden,
+            config.intermediate_size,
+            config.num_layers,
+            config.num_heads,
+            config.num_kv_heads,
+            config.max_positions,
+            config.rope_theta,
         )
-        llama._attn_implementation = "sdpa"
-        self.backbone = LlamaModel(llama)
-        self.backbone.embed_tokens = None  # type: ignore[assignment]
         self.head = nn.Linear(hidden, config.vocab_size, bias=False)
 
     @property
@@ -148,19 +142,7 @@ class ComposerLM(nn.Module, PretrainedModel):
     def _run(
         self, embeds: torch.Tensor, mask: torch.Tensor, cache: DynamicCache | None = None
     ) -> torch.Tensor:
-        if mask.shape[1] > self.config.max_positions:
-            raise ValueError(
-                f"sequence of {mask.shape[1]} positions exceeds max_positions {self.config.max_positions}"
-            )
-        positions = (mask.long().cumsum(dim=-1) - 1).clamp(min=0)[:, -embeds.shape[1] :]
-        out = self.backbone(
-            inputs_embeds=embeds,
-            attention_mask=mask.long(),
-            position_ids=positions,
-            past_key_values=cache,
-            use_cache=cache is not None,
-        )
-        return out.last_hidden_state
+        return run_backbone(self.backbone, embeds, mask, cache)
 
     def forward(
         self,

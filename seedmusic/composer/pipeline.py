@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from score_tokens.score import Score
+from score_tokens.score import Score, Track
 from seedmusic.composer.decode import (
     GrammarDeadEndError,
     LmScorer,
@@ -309,7 +309,7 @@ class Composer:
         new_ids = [*ids[:start], *span[:-1], *ids[stop:]]
         sung = [SungSyllable(n.lyric, n.phonemes) for n in vocal if n.lyric]
         lead = decode_lead_sheet(new_ids, sung, program=score.tracks["vocal"].program)
-        lead.sections = [s for s in score.sections]
+        lead.sections = list(score.sections)
         result = _splice_band(score, lead, first_bar, last_bar, style, seed)
         summary = _summary(
             result,
@@ -363,7 +363,7 @@ def _splice_band(
     for name in ("bass", "piano", "guitar", "drums"):
         kept = [n for n in score.notes(name) if not lo <= n.tick < hi]
         new = [n for n in fresh.notes(name) if lo <= n.tick < hi]
-        result.tracks[name] = type(score.tracks[name])(
+        result.tracks[name] = Track(
             score.tracks[name].program, sorted(kept + new, key=lambda n: n.tick)
         )
     result.end_tick = score.end_tick
