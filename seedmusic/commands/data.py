@@ -16,6 +16,7 @@ from pathlib import Path
 from tqdm.auto import tqdm
 
 from seedmusic.data.sources import COLLECTIONS, LICENCES
+from seedmusic.data.synth import DEFAULT_SOUNDFONT, TRAINING_SOUNDFONTS
 
 logger = logging.getLogger(__name__)
 
@@ -54,6 +55,26 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         action="append",
         choices=sorted(COLLECTIONS),
         help="source collections to include; repeat for several (default: all)",
+    )
+    build.add_argument(
+        "--soundfonts",
+        default=DEFAULT_SOUNDFONT,
+        metavar="A,B,...",
+        help=(
+            "SoundFonts to render with, drawn per stem "
+            f"(default {DEFAULT_SOUNDFONT}; the varied-timbre corpus uses "
+            f"{','.join(TRAINING_SOUNDFONTS)})"
+        ),
+    )
+    build.add_argument(
+        "--timbre-variety",
+        type=float,
+        default=0.0,
+        metavar="P",
+        help=(
+            "probability that each pitched track plays another GM program of its family; half "
+            "of it is the probability that a lead instrument plays the vocal line (0)"
+        ),
     )
     build.set_defaults(func=run_build)
     stats = actions.add_parser(
@@ -94,6 +115,8 @@ def run_build(args: argparse.Namespace) -> int:
         sample_rate=args.sample_rate,
         licences=tuple(args.licence or ("public-domain",)),
         collections=tuple(args.collection) if args.collection else None,
+        soundfonts=tuple(name.strip() for name in args.soundfonts.split(",") if name.strip()),
+        timbre_variety=args.timbre_variety,
     )
     bar = tqdm(
         total=round(args.hours, 3),

@@ -38,6 +38,8 @@ from seedmusic.data.arrange import arrange, choose_arrangement, description, tag
 from seedmusic.data.corpus import BUILD_INFO, MANIFEST, SHARDS, PieceRecord, Split
 from seedmusic.data.render import render_stems
 from seedmusic.data.sources import LICENCES, Work, list_works
+from seedmusic.data.synth import DEFAULT_SOUNDFONT, HELD_OUT_SOUNDFONTS, find_soundfont
+from seedmusic.data.timbre import apply_programs, draw_timbre
 from seedmusic.data.tune import UnsupportedWorkError, read_tune
 from seedmusic.errors import UserError
 from seedmusic.outputs import write_json
@@ -61,10 +63,16 @@ class BuildConfig:
     licences: tuple[str, ...] = ("public-domain",)
     collections: tuple[str, ...] | None = None
     shard_size: int = 8
+    soundfonts: tuple[str, ...] = (DEFAULT_SOUNDFONT,)
+    timbre_variety: float = 0.0
 
     def plan_info(self) -> dict[str, Any]:
         """The parameters that fix the plan (stored in build.json, checked on re-runs)."""
+        timbre: dict[str, Any] = {}
+        if self.soundfonts != (DEFAULT_SOUNDFONT,) or self.timbre_variety:
+            timbre = {"soundfonts": list(self.soundfonts), "timbre_variety": self.timbre_variety}
         return {
+            **timbre,
             "format": FORMAT,
             "seed": self.seed,
             "sample_rate": self.sample_rate,
@@ -128,6 +136,16 @@ def build(config: BuildConfig, on_shard: Callable[[float], None] | None = None) 
         raise UserError(f"--hours must be positive, got {config.hours}")
     if config.workers < 1:
         raise UserError(f"--workers must be >= 1, got {config.workers}")
+    if not 0.0 <= config.timbre_variety <= 1.0:
+        raise UserError(f"--timbre-variety must be in [0, 1], got {config.timbre_variety}")
+    for name in config.soundfonts:
+        find_soundfont(name)
+        if name in HELD_OUT_SOUNDFONTS:
+            logger.warning(
+                "%s is a held-out SoundFont (the benchmarks' unseen timbres): do not train on "
+                "this corpus if you compare with them",
+                name,
+            )
     started = time.monotonic()
     _check_build_info(config)
     works = work_order(config)
@@ -322,7 +340,16 @@ def build_piece(config: BuildConfig, work: Work, folder: Path, shard_path: str) 
     tune = _shortened(tune)
     choice = choose_arrangement(tune, work, random.Random(seed))
     score = arrange(tune, choice)
-    mix, stems = render_stems(score, config.sample_rate, tune.language or "en", seed)
+    timbre = draw_timbre(score, config.soundfonts, config.timbre_variety, random.Random(seed + 1))
+    score = apply_programs(score, timbre)
+    mix, stems = render_stems(
+        score,
+        config.sample_rate,
+        tune.language or "en",
+        seed,
+        soundfont=timbre.soundfonts,
+        sung_vocal=timbre.vocal == "sung",
+    )
     piece_id = work.id.replace("/", "_")
     target = folder / piece_id
     (target / "stems").mkdir(parents=True)
@@ -351,6 +378,8 @@ def build_piece(config: BuildConfig, work: Work, folder: Path, shard_path: str) 
         lyrics="synthetic" if choice.synthetic_words is not None else "original",
         language=tune.language or "en",
         stems=tuple(stems),
+        soundfonts=timbre.soundfonts,
+        vocal=timbre.vocal,
     )
 
 

@@ -17,7 +17,7 @@ A piece's split (train/valid/test) is decided by its source work, so no work is 
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any, Literal
 
@@ -52,6 +52,9 @@ class PieceRecord:
         lyrics: `original` (from the source), `synthetic` (generated words) or `none`.
         language: the sung language (espeak-ng code, e.g. `en`, `de`).
         stems: the note tracks that have a stem.
+        soundfonts: stem -> the SoundFont it was rendered with (empty in corpora built before
+            varied timbres: every stem then used FluidR3).
+        vocal: "sung" (espeak-ng + Praat) or "instrument" (a GM lead program plays the line).
     """
 
     id: str
@@ -72,6 +75,8 @@ class PieceRecord:
     lyrics: Literal["original", "synthetic", "none"]
     language: str
     stems: tuple[str, ...]
+    soundfonts: dict[str, str] = field(default_factory=dict)
+    vocal: str = "sung"
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -81,7 +86,8 @@ class PieceRecord:
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> PieceRecord:
         names = {f.name for f in fields(cls)}
-        missing, unknown = names - set(data), set(data) - names
+        optional = {"soundfonts", "vocal"}
+        missing, unknown = names - set(data) - optional, set(data) - names
         if missing or unknown:
             raise ValueError(f"piece record: missing {sorted(missing)}, unknown {sorted(unknown)}")
         return cls(**{**data, "tags": tuple(data["tags"]), "stems": tuple(data["stems"])})

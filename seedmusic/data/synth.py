@@ -23,12 +23,25 @@ from seedmusic.errors import UserError
 
 logger = logging.getLogger(__name__)
 
-SOUNDFONT_DIRS: tuple[Path, ...] = (Path("/usr/share/sounds/sf2"), Path("/usr/share/soundfonts"))
+SOUNDFONT_DIRS: tuple[Path, ...] = (
+    Path("/usr/share/sounds/sf2"),
+    Path("/usr/share/sounds/sf3"),
+    Path("/usr/share/soundfonts"),
+)
 SOUNDFONTS: dict[str, str] = {
     "fluidr3": "FluidR3_GM.sf2",  # Debian fluid-soundfont-gm (MIT)
+    "fluidr3mono": "FluidR3Mono_GM.sf3",  # Debian fluidr3mono-gm-soundfont (MIT)
+    "csound": "sf_GMbank.sf2",  # Debian csound-soundfont (LGPL-2.1)
+    "opl3": "OPL-3_FM_128M.sf2",  # Debian opl3-soundfont (FM synthesis; public domain)
     "timgm6mb": "TimGM6mb.sf2",  # Debian timgm6mb-soundfont (GPL-2)
 }
 DEFAULT_SOUNDFONT = "fluidr3"
+TRAINING_SOUNDFONTS: tuple[str, ...] = ("fluidr3", "fluidr3mono", "csound", "opl3")
+"""The SoundFonts a varied-timbre corpus is rendered with. Debian's fluid-soundfont-gs is not
+among them: it holds only 33 GS sound-effect presets (rain, dog, explosion ...) and renders GM
+instruments as silence."""
+HELD_OUT_SOUNDFONTS: tuple[str, ...] = ("timgm6mb",)
+"""Never in any training data: the unseen timbres every benchmark tests on."""
 GAIN = 0.5
 TAIL_SECONDS = 1.0
 """Audio kept after the score's last bar, so that release tails are not cut."""
@@ -51,7 +64,8 @@ def find_soundfont(name_or_path: str = DEFAULT_SOUNDFONT) -> Path:
             return path
     raise UserError(
         f"SoundFont {SOUNDFONTS[name_or_path]} is not installed; run `make setup` "
-        "(Debian packages fluid-soundfont-gm, timgm6mb-soundfont)"
+        "(Debian packages fluid-soundfont-gm, fluidr3mono-gm-soundfont, csound-soundfont, "
+        "opl3-soundfont, timgm6mb-soundfont)"
     )
 
 
