@@ -11,6 +11,9 @@ import torch
 from torch import nn
 
 _EPS = 1e-7
+_PITCH_FLOOR = 1e-2
+"""Magnitude floor of `PitchLoss` (a long-FFT bin of a sine of amplitude ~5e-6, -106 dBFS):
+near-silent frames, whose log-magnitudes would be noise, do not dominate it."""
 
 
 def gaussian_kl(mean: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
@@ -158,3 +161,62 @@ class MultiResolutionMelLoss(nn.Module):
         for i in range(len(self.fft_sizes)):
             total = total + (self._log_mel(pred, i) - self._log_mel(target, i)).abs().mean()
         return total / len(self.fft_sizes)
+
+
+class PitchLoss(nn.Module):
+    """Losses that reward the right pitch where a short STFT cannot see it.
+
+    One long STFT (default 8192 points: 2.9 Hz bins at 24 kHz, finer than a semitone from
+    about 50 Hz up) gives two terms:
+
+    - `low_band`: log-magnitude L1 over the bins up to `max_hz` (bass and the lower harmony);
+    - `chroma`: log-energy L1 per pitch class (bins from `chroma_min_hz` to `chroma_max_hz`
+      summed into the 12 classes), so a chord with the wrong notes costs even when its
+      spectrum is close in every mel band.
+
+    Args:
+        sample_rate: audio sample rate in Hz.
+        n_fft: the long FFT size (hop: a quarter of it).
+        max_hz: top of the low band.
+        chroma_min_hz, chroma_max_hz: the range folded into pitch classes.
+    """
+
+    def __init__(
+        self,
+        sample_rate: int,
+        n_fft: int = 8192,
+        max_hz: float = 1000.0,
+        chroma_min_hz: float = 50.0,
+        chroma_max_hz: float = 2000.0,
+    ) -> None:
+        super().__init__()
+        self.n_fft = n_fft
+        freqs = torch.arange(n_fft // 2 + 1, dtype=torch.float64) * sample_rate / n_fft  # [F]
+        self.low_bins = int((freqs <= max_hz).sum())
+        in_range = (freqs >= chroma_min_hz) & (freqs <= chroma_max_hz)
+        midi = 69 + 12 * torch.log2(freqs.clamp(min=1.0) / 440.0)
+        classes = torch.round(midi).long() % 12  # [F]
+        fold = torch.zeros(12, freqs.numel())
+        fold[classes[in_range], torch.nonzero(in_range).squeeze(1)] = 1.0
+        self.register_buffer("fold", fold, persistent=False)  # [12, F]
+        self.register_buffer("window", torch.hann_window(n_fft), persistent=False)
+
+    def terms(self, pred: torch.Tensor, target: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """`(low_band, chroma)` scalars between `[B, C, S]` waveforms."""
+        _check_pair(pred, target)
+        window: torch.Tensor = self.get_buffer("window")
+        fold: torch.Tensor = self.get_buffer("fold")
+        pred_mag = _magnitude(pred, self.n_fft, self.n_fft // 4, window)  # [B * C, F, frames]
+        target_mag = _magnitude(target, self.n_fft, self.n_fft // 4, window)
+        low = slice(1, self.low_bins)
+        pred_low = pred_mag[:, low].clamp(min=_PITCH_FLOOR).log()
+        low_band = (pred_low - target_mag[:, low].clamp(min=_PITCH_FLOOR).log()).abs().mean()
+        floor = _PITCH_FLOOR**2
+        pred_chroma = torch.matmul(fold, pred_mag.pow(2)).clamp(min=floor).log()  # [B*C, 12, fr]
+        target_chroma = torch.matmul(fold, target_mag.pow(2)).clamp(min=floor).log()
+        return low_band, (pred_chroma - target_chroma).abs().mean()
+
+    def forward(self, pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        """The sum of both terms (a scalar)."""
+        low_band, chroma = self.terms(pred, target)
+        return low_band + chroma

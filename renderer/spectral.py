@@ -12,10 +12,18 @@ with `F = n_fft // 2 + 1`, `r = prod(downsampling_ratios)` and `hop = stft_hop *
 predicts a log-magnitude and a phase per bin and inverts them with `torch.istft`, so it never
 has to synthesise a waveform sample by sample; measured on the corpus on a CPU, this learns
 several times faster per second of training than the waveform model of the same latent rate.
+
+Pitch. With `low_band_fft` set, the encoder also sees the low band of a long STFT (the same
+hop; e.g. 4096 points, 5.9 Hz bins up to 1 kHz), where bass semitones fall in different bins.
+With `phase="increment"` the decoder predicts, per bin and frame, the phase advance over one
+hop as the bin's own advance `2 pi k hop / n_fft` plus a deviation in (-pi, pi), and the phase
+is their running sum: a steady partial between two bins is one constant deviation, where an
+absolute phase must be a different value in every frame.
 """
 
 from __future__ import annotations
 
+import math
 import warnings
 from typing import TYPE_CHECKING
 
@@ -59,11 +67,13 @@ class SpectralEncoder(nn.Module):
         bins = config.n_fft // 2 + 1
         widths = _widths(config, config.encoder_hidden_size)
         self.register_buffer("window", torch.hann_window(config.n_fft), persistent=False)
+        if config.low_band_fft:
+            long_window = torch.hann_window(config.low_band_fft)
+            self.register_buffer("low_band_window", long_window, persistent=False)
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message=".*weight_norm.*", category=FutureWarning)
-            self.conv_in = weight_norm(
-                nn.Conv1d(config.audio_channels * bins, widths[0], kernel_size=3, padding=1)
-            )
+            inputs = config.audio_channels * (bins + config.low_band_bins)
+            self.conv_in = weight_norm(nn.Conv1d(inputs, widths[0], kernel_size=3, padding=1))
             outs = [*widths[1:], widths[-1]]
             self.blocks = nn.ModuleList(
                 OobleckEncoderBlock(w_in, w_out, stride=r)
@@ -76,21 +86,30 @@ class SpectralEncoder(nn.Module):
 
     def forward(self, wav: torch.Tensor) -> torch.Tensor:
         batch, channels, samples = wav.shape
-        spec = torch.stft(
-            wav.reshape(batch * channels, samples),
-            n_fft=self.config.n_fft,
-            hop_length=self.config.stft_hop,
-            window=_window(self),
-            center=True,
-            pad_mode="constant",
-            return_complex=True,
-        )  # [B * C, F, samples / stft_hop + 1]
-        log_mag = torch.log(spec[..., :-1].abs() + LOG_MAG_FLOOR)  # [B * C, F, T * r]
-        features = (log_mag - LOG_MAG_CENTER) / LOG_MAG_SCALE
-        hidden = self.conv_in(features.reshape(batch, channels * spec.shape[1], -1))
+        flat = wav.reshape(batch * channels, samples)
+        features = self._log_magnitude(flat, self.config.n_fft, _window(self))  # [B*C, F, T*r]
+        if self.config.low_band_fft:
+            window = self.get_buffer("low_band_window")
+            low = self._log_magnitude(flat, self.config.low_band_fft, window)
+            features = torch.cat([features, low[:, : self.config.low_band_bins]], dim=1)
+        hidden = self.conv_in(features.reshape(batch, channels * features.shape[1], -1))
         for block in self.blocks:
             hidden = block(hidden)
         return self.conv_out(self.snake(hidden))  # [B, 2D, T]
+
+    def _log_magnitude(self, flat: torch.Tensor, n_fft: int, window: torch.Tensor) -> torch.Tensor:
+        """Scaled log-magnitude STFT of `[N, S]` audio -> `[N, n_fft // 2 + 1, S / stft_hop]`."""
+        spec = torch.stft(
+            flat,
+            n_fft=n_fft,
+            hop_length=self.config.stft_hop,
+            window=window,
+            center=True,
+            pad_mode="constant",
+            return_complex=True,
+        )  # [N, F, S / stft_hop + 1]
+        log_mag = torch.log(spec[..., :-1].abs() + LOG_MAG_FLOOR)
+        return (log_mag - LOG_MAG_CENTER) / LOG_MAG_SCALE
 
 
 class SpectralDecoder(nn.Module):
@@ -129,7 +148,7 @@ class SpectralDecoder(nn.Module):
         hidden = torch.cat([hidden, hidden[..., -1:]], dim=-1)  # [B, C * 2F, T * r + 1]
         hidden = hidden.reshape(batch * channels, 2, -1, hidden.shape[-1])  # [B * C, 2, F, T*r+1]
         magnitude = hidden[:, 0].clamp(max=LOG_MAG_MAX).exp()
-        spec = torch.polar(magnitude, hidden[:, 1])  # [B * C, F, T * r + 1]
+        spec = torch.polar(magnitude, self._phase(hidden[:, 1]))  # [B * C, F, T * r + 1]
         samples = frames * self.config.hop_length
         wav = torch.istft(
             spec,
@@ -140,3 +159,16 @@ class SpectralDecoder(nn.Module):
             length=samples,
         )  # [B * C, T * hop]
         return wav.reshape(batch, channels, samples)
+
+    def _phase(self, predicted: torch.Tensor) -> torch.Tensor:
+        """`[N, F, frames]` decoder outputs -> phases (see the module docstring)."""
+        if self.config.phase == "absolute":
+            return predicted
+        # The bin's own advance over one hop, reduced modulo 2 pi exactly (integer arithmetic),
+        # and the running sum in float64, so that minutes of frames keep their phase precise.
+        bins = torch.arange(predicted.shape[1], device=predicted.device)
+        turns = (bins * self.config.stft_hop) % self.config.n_fft  # [F]
+        advance = turns.to(torch.float64) * (2 * math.pi / self.config.n_fft)
+        deviation = math.pi * torch.tanh(predicted.to(torch.float64))  # [N, F, frames]
+        phase = torch.cumsum(advance[:, None] + deviation, dim=-1) % (2 * math.pi)
+        return phase.to(predicted.dtype)

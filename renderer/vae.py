@@ -57,6 +57,14 @@ class VaeConfig:
         stft_hop: STFT hop in samples of the "stft" architecture; there the
             `downsampling_ratios` stride over frames, so the latent hop is
             `stft_hop * prod(downsampling_ratios)`.
+        low_band_fft: "stft" only: FFT size of a second, long STFT (same hop) whose bins up to
+            `low_band_hz` the encoder also sees, so that it can tell bass semitones apart (a
+            1024-point STFT at 24 kHz has 23 Hz bins; bass semitones are 2-10 Hz apart). 0: none.
+        low_band_hz: highest frequency of that low band.
+        phase: "stft" only: the decoder predicts each bin's phase directly ("absolute", the
+            first reference codec) or its advance per frame around the bin's own rate
+            ("increment", integrated over frames), which places a partial's frequency between
+            bins to a fraction of a hertz and keeps it steady.
     """
 
     sample_rate: int = 24000
@@ -69,6 +77,9 @@ class VaeConfig:
     architecture: Literal["oobleck", "stft"] = "oobleck"
     n_fft: int = 1024
     stft_hop: int = 240
+    low_band_fft: int = 0
+    low_band_hz: float = 1000.0
+    phase: Literal["absolute", "increment"] = "absolute"
 
     def __post_init__(self) -> None:
         if self.audio_channels not in (1, 2):
@@ -99,6 +110,22 @@ class VaeConfig:
             raise ValueError(
                 f"stft_hop must be in 1..n_fft/2 ({self.n_fft // 2}), got {self.stft_hop}"
             )
+        if self.phase not in ("absolute", "increment"):
+            raise ValueError(f"phase must be 'absolute' or 'increment', got {self.phase!r}")
+        if self.low_band_fft and (
+            self.low_band_fft <= self.n_fft or not 0 < self.low_band_hz < self.sample_rate / 2
+        ):
+            raise ValueError(
+                f"low_band_fft must exceed n_fft ({self.n_fft}) and low_band_hz must be in "
+                f"(0, {self.sample_rate / 2}); got {self.low_band_fft}, {self.low_band_hz}"
+            )
+
+    @property
+    def low_band_bins(self) -> int:
+        """Bins of the long STFT the encoder sees (0 without one)."""
+        if not self.low_band_fft:
+            return 0
+        return int(self.low_band_hz * self.low_band_fft / self.sample_rate) + 1
 
     @property
     def hop_length(self) -> int:
@@ -128,7 +155,14 @@ class VaeConfig:
     def reference(cls) -> Self:
         """The shipped codec's VAE (configs/codec/reference.yaml): 24 kHz mono, STFT
         architecture (n_fft 1024, hop 240, frame strides 2 x 2 -> hop 960, 25 frames/s), 64
-        latent channels, about 2.6 M parameters."""
+        latent channels, a 4096-point low band up to 1 kHz in the encoder and phase increments
+        in the decoder; about 2.7 M parameters."""
+        return replace(cls.reference_v1(), low_band_fft=4096, low_band_hz=1000.0, phase="increment")
+
+    @classmethod
+    def reference_v1(cls) -> Self:
+        """The first shipped codec's VAE (configs/codec/stft-v1.yaml): as `reference` without
+        the low band and with absolute phases."""
         return cls(
             encoder_hidden_size=128,
             decoder_channels=128,
@@ -148,6 +182,11 @@ class VaeConfig:
             n_fft=64,
             stft_hop=16,
         )
+
+    @classmethod
+    def tiny_pitch(cls) -> Self:
+        """`tiny_stft` with a 256-point low band up to 1 kHz and phase increments."""
+        return replace(cls.tiny_stft(), low_band_fft=256, low_band_hz=1000.0, phase="increment")
 
     @classmethod
     def stereo_44k(cls) -> Self:

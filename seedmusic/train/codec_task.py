@@ -32,13 +32,17 @@ from renderer.discriminator import (
     feature_matching_loss,
     generator_adversarial_loss,
 )
-from renderer.losses import MultiResolutionMelLoss, MultiResolutionStftLoss
+from renderer.losses import MultiResolutionMelLoss, MultiResolutionStftLoss, PitchLoss
 from renderer.rvq import ResidualVQ, RvqConfig, RvqOutput
 from renderer.vae import Vae, VaeConfig, VaeLatents
 from seedmusic.errors import UserError
 from seedmusic.train.loop import StepOutput, TrainConfig, TrainTask
 
 AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".mp3")
+SILENT_CROP_RMS = 1e-3
+"""Crops quieter than this (a stem where its instrument rests) are drawn again: their spectral
+convergence divides by an almost-zero norm and would swamp the batch's loss."""
+SILENT_CROP_RETRIES = 8
 
 
 @dataclass(frozen=True)
@@ -52,6 +56,8 @@ class CodecDataConfig:
         audio_dir: folder searched recursively for .wav/.flac/.ogg/.mp3.
         manifest: a text file with one audio path per line (relative to the manifest).
         crop_seconds: length of the random training crops (rounded to whole latent frames).
+        stems: with `corpus`, also train on every piece's stems (each instrument alone, the
+            vocal alone), not only on its mix.
     """
 
     corpus: str | None = None
@@ -59,11 +65,13 @@ class CodecDataConfig:
     audio_dir: str | None = None
     manifest: str | None = None
     crop_seconds: float = 1.0
+    stems: bool = False
 
 
 @dataclass(frozen=True)
 class CodecLossConfig:
-    """Loss weights and phase starts (see the module docstring)."""
+    """Loss weights and phase starts (see the module docstring); `pitch_weight` and
+    `chroma_weight` weigh `renderer.losses.PitchLoss`'s low-band and chroma terms."""
 
     stft_fft_sizes: tuple[int, ...] = (2048, 1024, 512, 256, 128)
     mel_fft_sizes: tuple[int, ...] = (2048, 1024, 512)
@@ -75,6 +83,10 @@ class CodecLossConfig:
     feature_weight: float = 2.0
     adversarial_start_step: int = 10000
     rvq_start_step: int = 0
+    pitch_weight: float = 0.0
+    chroma_weight: float = 0.0
+    pitch_fft: int = 8192
+    pitch_max_hz: float = 1000.0
 
 
 @dataclass(frozen=True)
@@ -122,8 +134,12 @@ class AudioCrops:
         clip = self.clips[index]  # [C, S]
         if clip.shape[1] < self.length:
             clip = np.pad(clip, ((0, 0), (0, self.length - clip.shape[1])))
-        start = int(rng.integers(0, clip.shape[1] - self.length + 1))
-        return {"audio": torch.from_numpy(clip[:, start : start + self.length].copy())}
+        for _ in range(SILENT_CROP_RETRIES):
+            start = int(rng.integers(0, clip.shape[1] - self.length + 1))
+            crop = clip[:, start : start + self.length]
+            if float(np.sqrt(np.mean(crop**2))) >= SILENT_CROP_RMS:
+                break
+        return {"audio": torch.from_numpy(crop.copy())}
 
 
 def _audio_paths(data: CodecDataConfig) -> list[Path]:
@@ -131,7 +147,11 @@ def _audio_paths(data: CodecDataConfig) -> list[Path]:
         from seedmusic.data.corpus import Corpus
 
         corpus = Corpus(data.corpus)
-        paths = [corpus.mix_path(piece) for piece in corpus.pieces(data.split)]
+        paths = []
+        for piece in corpus.pieces(data.split):
+            paths.append(corpus.mix_path(piece))
+            if data.stems:
+                paths += [corpus.stem_path(piece, stem) for stem in piece.stems]
         if not paths:
             raise UserError(f"{data.corpus}: no {data.split} pieces")
         return paths
@@ -164,6 +184,7 @@ class CodecTask(TrainTask):
         self.mel_loss = MultiResolutionMelLoss(
             config.vae.sample_rate, loss.mel_fft_sizes, loss.mel_n_mels
         )
+        self.pitch_loss = PitchLoss(config.vae.sample_rate, loss.pitch_fft, loss.pitch_max_hz)
 
     def build_model(self) -> nn.Module:
         return CodecTrainModel(Vae(self.config.vae), ResidualVQ(self.config.rvq))
@@ -191,6 +212,11 @@ class CodecTask(TrainTask):
         kl = posterior.kl()
         loss = loss_cfg.stft_weight * stft + loss_cfg.mel_weight * mel + loss_cfg.kl_weight * kl
         metrics: dict[str, float | torch.Tensor] = {"stft": stft, "mel": mel, "kl": kl}
+        if loss_cfg.pitch_weight or loss_cfg.chroma_weight:
+            self.pitch_loss.to(real.device)
+            low_band, chroma = self.pitch_loss.terms(recon, real)
+            loss = loss + loss_cfg.pitch_weight * low_band + loss_cfg.chroma_weight * chroma
+            metrics.update({"low_band": low_band, "chroma": chroma})
         if rvq_out is not None:
             metrics["rvq_mse"] = rvq_out.stats["mse"][-1]
             metrics["rvq_perplexity"] = rvq_out.stats["perplexity"].mean()

@@ -7,7 +7,7 @@ import math
 import pytest
 import torch
 
-from renderer.losses import MultiResolutionMelLoss, MultiResolutionStftLoss, gaussian_kl
+from renderer.losses import MultiResolutionMelLoss, MultiResolutionStftLoss, PitchLoss, gaussian_kl
 
 
 def _tone(freq: float, n: int = 2048, rate: int = 8000) -> torch.Tensor:
@@ -91,3 +91,32 @@ def test_gaussian_kl() -> None:
     assert gaussian_kl(zeros, zeros).item() == 0.0
     # per element 0.5 * (e - 1 - 1) with logvar = 1, summed over 3 channels
     assert gaussian_kl(zeros, zeros + 1).item() == pytest.approx(1.5 * (math.e - 2))
+
+
+def _chord(freqs: list[float], seconds: float = 1.0, sample_rate: int = 24000) -> torch.Tensor:
+    t = torch.arange(int(seconds * sample_rate)) / sample_rate
+    wav = sum(0.2 * torch.sin(2 * math.pi * f * t) for f in freqs)
+    return torch.as_tensor(wav)[None, None]
+
+
+def test_pitch_loss_weighs_a_bass_semitone_above_a_level_change() -> None:
+    pitch = PitchLoss(24000)
+    bass, semitone_up, quieter = _chord([55.0]), _chord([58.27]), 0.8 * _chord([55.0])
+    assert float(pitch(bass, bass)) == 0.0
+    low_band_semitone = pitch.terms(semitone_up, bass)[0]
+    assert low_band_semitone > 3 * pitch.terms(quieter, bass)[0]
+
+
+def test_chroma_term_tells_major_from_minor() -> None:
+    pitch = PitchLoss(24000)
+    c_major, c_minor = _chord([261.63, 329.63, 392.0]), _chord([261.63, 311.13, 392.0])
+    louder = 1.25 * c_major
+    assert pitch.terms(c_minor, c_major)[1] > 2 * pitch.terms(louder, c_major)[1]
+
+
+def test_pitch_loss_has_gradients_and_no_nan_on_silence() -> None:
+    pitch = PitchLoss(24000, n_fft=2048)
+    pred = (0.1 * torch.randn(1, 1, 8000)).requires_grad_()
+    loss = pitch(pred, torch.zeros(1, 1, 8000))
+    loss.backward()
+    assert torch.isfinite(loss) and pred.grad is not None and torch.isfinite(pred.grad).all()

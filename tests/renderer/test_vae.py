@@ -12,7 +12,11 @@ from renderer.losses import MultiResolutionStftLoss
 from renderer.modeling import CheckpointError
 from renderer.vae import Vae, VaeConfig, VaeLatents, kl_loss
 
-TINY_CONFIGS = {"oobleck": VaeConfig.tiny(), "stft": VaeConfig.tiny_stft()}
+TINY_CONFIGS = {
+    "oobleck": VaeConfig.tiny(),
+    "stft": VaeConfig.tiny_stft(),
+    "stft-pitch": VaeConfig.tiny_pitch(),
+}
 
 
 @pytest.fixture(params=sorted(TINY_CONFIGS))
@@ -28,6 +32,7 @@ def tiny_vae(request: pytest.FixtureRequest) -> Vae:
         (VaeConfig.tiny(), 8, 8000, 1),
         (VaeConfig.tiny_stft(), 32, 8000, 1),
         (VaeConfig.reference(), 960, 24000, 1),
+        (VaeConfig.reference_v1(), 960, 24000, 1),
         (VaeConfig.stereo_44k(), 2048, 44100, 2),
     ],
 )
@@ -142,6 +147,15 @@ def test_bad_input_shapes_raise(tiny_vae: Vae) -> None:
         {"architecture": "wavelet"},
         {"architecture": "stft", "stft_hop": 0},
         {"architecture": "stft", "n_fft": 64, "stft_hop": 48},
+        {"architecture": "stft", "n_fft": 64, "stft_hop": 16, "phase": "wrapped"},
+        {"architecture": "stft", "n_fft": 64, "stft_hop": 16, "low_band_fft": 64},
+        {
+            "architecture": "stft",
+            "n_fft": 64,
+            "stft_hop": 16,
+            "low_band_fft": 256,
+            "low_band_hz": 4000.0,
+        },
     ],
 )
 def test_invalid_config_raises(changes: dict[str, object]) -> None:
@@ -206,3 +220,26 @@ def test_a_few_steps_reduce_the_stft_loss(architecture: str) -> None:
         optimizer.step()
     after = loss_now()
     assert after < 0.8 * before
+
+
+def test_phase_increments_integrate_exactly_over_long_sequences() -> None:
+    config = VaeConfig.tiny_pitch()
+    decoder = Vae(config).spectral_decoder
+    bins, frames = config.n_fft // 2 + 1, 200_000
+    phase = decoder._phase(torch.zeros(1, bins, frames))  # zero deviation: each bin's own rate
+    k = torch.arange(bins, dtype=torch.float64)
+    # exact: frame t has advanced (t + 1) * k * hop / n_fft turns; compare the fractional turns
+    turns = ((frames * k * config.stft_hop) % config.n_fft) / config.n_fft
+    last = phase[0, :, -1].double() / (2 * math.pi)
+    error = torch.remainder(last - turns + 0.5, 1.0) - 0.5
+    assert error.abs().max() < 1e-5
+
+
+def test_a_steady_deviation_is_a_steady_frequency_between_bins() -> None:
+    config = VaeConfig.tiny_pitch()
+    decoder = Vae(config).spectral_decoder
+    bins = config.n_fft // 2 + 1
+    deviation = torch.full((1, bins, 50), 0.3)  # tanh^-1 of the same offset in every frame
+    phase = decoder._phase(deviation)[0].double()
+    steps = torch.remainder(phase[:, 1:] - phase[:, :-1], 2 * math.pi)
+    assert steps.std(dim=1).max() < 1e-5, "the same advance in every frame"
