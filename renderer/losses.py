@@ -220,3 +220,77 @@ class PitchLoss(nn.Module):
         """The sum of both terms (a scalar)."""
         low_band, chroma = self.terms(pred, target)
         return low_band + chroma
+
+
+class PhaseAdvanceLoss(nn.Module):
+    """How far the reconstruction's per-bin phase advance is from the target's, weighted by the
+    target's magnitude (an instantaneous-frequency loss).
+
+    A partial's exact frequency lives in how its phase advances over time, which no magnitude
+    loss sees below the FFT's bin width (23 Hz at 1024 points and 24 kHz: two bass semitones).
+    With `a = X_t conj(X_{t-l})` of the target over a lag of `l` frames and `b` the same of the
+    reconstruction, the loss is `sum |X_t| |a/|a| - b/|b||^2 / sum |X_t|` over the bins up to
+    `max_hz`, averaged over the lags: 0 when every partial advances as in the target, 4 when
+    every one is opposite. One frame (10 ms at hop 240) tells a bass semitone apart by only 0.2
+    rad; four frames by 0.8 rad, but wrap for errors above a quarter bin: hence both.
+
+    Args:
+        sample_rate: audio sample rate in Hz.
+        n_fft: FFT size (the decoder's own grid is the natural choice).
+        hop: hop in samples.
+        max_hz: highest bin scored.
+        lags: frame lags whose advances are compared.
+    """
+
+    def __init__(
+        self,
+        sample_rate: int,
+        n_fft: int = 1024,
+        hop: int = 240,
+        max_hz: float = 4000.0,
+        lags: tuple[int, ...] = (1, 4),
+    ) -> None:
+        super().__init__()
+        if not lags or min(lags) < 1:
+            raise ValueError(f"lags must be positive frame counts, got {lags}")
+        self.n_fft, self.hop, self.lags = n_fft, hop, lags
+        self.bins = min(n_fft // 2 + 1, int(max_hz * n_fft / sample_rate) + 1)
+        self.register_buffer("window", torch.hann_window(n_fft), persistent=False)
+
+    def _spectrum(self, wav: torch.Tensor) -> torch.Tensor:
+        """`[B, C, S]` -> complex STFT `[B * C, bins, frames]`."""
+        flat = wav.reshape(-1, wav.shape[-1])
+        spec = torch.stft(
+            flat,
+            n_fft=self.n_fft,
+            hop_length=self.hop,
+            window=self.get_buffer("window"),
+            center=True,
+            pad_mode="constant",
+            return_complex=True,
+        )
+        return spec[:, : self.bins]
+
+    @staticmethod
+    def _unit_advance(spec: torch.Tensor, lag: int) -> torch.Tensor:
+        advance = spec[..., lag:] * spec[..., :-lag].conj()  # [N, bins, frames - lag]
+        return advance / (advance.abs() + _EPS)
+
+    def forward(self, pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        """The weighted phase-advance distance between `[B, C, S]` waveforms (a scalar)."""
+        _check_pair(pred, target)
+        pred_spec = self._spectrum(pred)
+        with torch.no_grad():
+            target_spec = self._spectrum(target)
+        total = pred.new_zeros(())
+        for lag in self.lags:
+            if target_spec.shape[-1] <= lag:
+                continue
+            weight = target_spec[..., lag:].abs()
+            distance = (
+                (self._unit_advance(pred_spec, lag) - self._unit_advance(target_spec, lag))
+                .abs()
+                .pow(2)
+            )
+            total = total + (weight * distance).sum() / (weight.sum() + _EPS)
+        return total / len(self.lags)

@@ -16,6 +16,7 @@ at every forward (rank 0's latents drive the codebooks). The export is an `Audio
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -32,11 +33,18 @@ from renderer.discriminator import (
     feature_matching_loss,
     generator_adversarial_loss,
 )
-from renderer.losses import MultiResolutionMelLoss, MultiResolutionStftLoss, PitchLoss
+from renderer.losses import (
+    MultiResolutionMelLoss,
+    MultiResolutionStftLoss,
+    PhaseAdvanceLoss,
+    PitchLoss,
+)
 from renderer.rvq import ResidualVQ, RvqConfig, RvqOutput
 from renderer.vae import Vae, VaeConfig, VaeLatents
 from seedmusic.errors import UserError
 from seedmusic.train.loop import StepOutput, TrainConfig, TrainTask
+
+logger = logging.getLogger(__name__)
 
 AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".mp3")
 SILENT_CROP_RMS = 1e-3
@@ -71,7 +79,9 @@ class CodecDataConfig:
 @dataclass(frozen=True)
 class CodecLossConfig:
     """Loss weights and phase starts (see the module docstring); `pitch_weight` and
-    `chroma_weight` weigh `renderer.losses.PitchLoss`'s low-band and chroma terms."""
+    `chroma_weight` weigh `renderer.losses.PitchLoss`'s low-band and chroma terms,
+    `phase_weight` the `PhaseAdvanceLoss` on the VAE's own STFT grid (bins up to
+    `phase_max_hz`)."""
 
     stft_fft_sizes: tuple[int, ...] = (2048, 1024, 512, 256, 128)
     mel_fft_sizes: tuple[int, ...] = (2048, 1024, 512)
@@ -87,6 +97,8 @@ class CodecLossConfig:
     chroma_weight: float = 0.0
     pitch_fft: int = 8192
     pitch_max_hz: float = 1000.0
+    phase_weight: float = 0.0
+    phase_max_hz: float = 4000.0
 
 
 @dataclass(frozen=True)
@@ -99,6 +111,8 @@ class CodecTaskConfig:
     discriminator: DiscriminatorConfig = field(default_factory=DiscriminatorConfig)
     data: CodecDataConfig = field(default_factory=CodecDataConfig)
     loss: CodecLossConfig = field(default_factory=CodecLossConfig)
+    init_from: str | None = None
+    """A codec checkpoint folder whose VAE weights start this one (`warm_start_vae`)."""
 
 
 class CodecTrainModel(nn.Module):
@@ -185,9 +199,15 @@ class CodecTask(TrainTask):
             config.vae.sample_rate, loss.mel_fft_sizes, loss.mel_n_mels
         )
         self.pitch_loss = PitchLoss(config.vae.sample_rate, loss.pitch_fft, loss.pitch_max_hz)
+        self.phase_loss = PhaseAdvanceLoss(
+            config.vae.sample_rate, config.vae.n_fft, config.vae.stft_hop, loss.phase_max_hz
+        )
 
     def build_model(self) -> nn.Module:
-        return CodecTrainModel(Vae(self.config.vae), ResidualVQ(self.config.rvq))
+        vae = Vae(self.config.vae)
+        if self.config.init_from is not None:
+            warm_start_vae(vae, Path(self.config.init_from))
+        return CodecTrainModel(vae, ResidualVQ(self.config.rvq))
 
     def build_dataset(self) -> AudioCrops:
         return AudioCrops(self.config.data, self.config.vae)
@@ -217,6 +237,11 @@ class CodecTask(TrainTask):
             low_band, chroma = self.pitch_loss.terms(recon, real)
             loss = loss + loss_cfg.pitch_weight * low_band + loss_cfg.chroma_weight * chroma
             metrics.update({"low_band": low_band, "chroma": chroma})
+        if loss_cfg.phase_weight:
+            self.phase_loss.to(real.device)
+            phase = self.phase_loss(recon, real)
+            loss = loss + loss_cfg.phase_weight * phase
+            metrics["phase_advance"] = phase
         if rvq_out is not None:
             metrics["rvq_mse"] = rvq_out.stats["mse"][-1]
             metrics["rvq_perplexity"] = rvq_out.stats["perplexity"].mean()
@@ -243,3 +268,43 @@ class CodecTask(TrainTask):
     def export(self, model: nn.Module, directory: Path) -> None:
         assert isinstance(model, CodecTrainModel)
         AudioCodec(model.vae, model.rvq).save_pretrained(directory)
+
+
+def warm_start_vae(vae: Vae, source: Path) -> None:
+    """Start `vae` from the VAE of the codec checkpoint `source` (its `vae/` folder).
+
+    Tensors of the same name and shape are copied. Where this VAE's "stft" encoder also reads a
+    low band the source did not, the source's input weights are copied and the low band's are
+    zero, so the encoder starts as the source's. Where this decoder predicts phase increments
+    and the source absolute phases, the phase rows start near zero (every bin advancing at its
+    own rate: coherent tones at the bin centres, not noise). The RVQ is not copied: it is fitted
+    on the new latents from `rvq_start_step`.
+    """
+    from safetensors.torch import load_file
+
+    path = source / "vae" / "model.safetensors"
+    if not path.is_file():
+        raise UserError(f"init_from: {source} is not a codec checkpoint (no vae/model.safetensors)")
+    state = load_file(str(path))
+    own = vae.state_dict()
+    bins = vae.config.n_fft // 2 + 1
+    copied, partial = 0, []
+    with torch.no_grad():
+        for name, tensor in state.items():
+            target = own.get(name)
+            if target is None:
+                continue
+            if target.shape == tensor.shape:
+                target.copy_(tensor)
+                copied += 1
+            elif name.endswith("encoder.conv_in.weight_v") and target.shape[1] > tensor.shape[1]:
+                target.zero_()
+                target[:, : tensor.shape[1]] = tensor  # [out, bins (+ low band), kernel]
+                partial.append(name)
+        if vae.config.phase == "increment":
+            for channel in range(vae.config.audio_channels):  # rows: [magnitude F, phase F] each
+                phase_rows = slice((2 * channel + 1) * bins, (2 * channel + 2) * bins)
+                own["spectral_decoder.conv_out.weight_g"][phase_rows] *= 1e-3
+                own["spectral_decoder.conv_out.bias"][phase_rows] = 0.0
+    vae.load_state_dict(own)
+    logger.info("warm start from %s: %d tensors copied, %s widened", source, copied, partial)

@@ -19,12 +19,15 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_every_shipped_config_loads() -> None:
-    for name in ("tiny", "reference", "large", "stereo44k"):
+    for name in ("tiny", "reference", "stft-v1", "large", "stereo44k"):
         config = load_config(CodecTaskConfig, ROOT / "configs" / "codec" / f"{name}.yaml")
         assert config.rvq.dim == config.vae.latent_channels
         assert config.vae.frame_rate <= 25 or name == "tiny"
     reference = load_config(CodecTaskConfig, ROOT / "configs" / "codec" / "reference.yaml")
     assert reference.vae == VaeConfig.reference()
+    assert reference.rvq.num_codebooks * 10 * reference.vae.frame_rate <= 3000  # <= 3 kbps
+    v1 = load_config(CodecTaskConfig, ROOT / "configs" / "codec" / "stft-v1.yaml")
+    assert v1.vae == VaeConfig.reference_v1()
     stereo = load_config(CodecTaskConfig, ROOT / "configs" / "codec" / "stereo44k.yaml")
     assert (stereo.vae.sample_rate, stereo.vae.audio_channels) == (44100, 2)
     assert stereo.discriminator.audio_channels == 2
@@ -92,3 +95,35 @@ def test_tiny_codec_run_trains_every_phase_and_exports(
     codes = codec.encode(torch.zeros(1, 1, 800))  # 0.1 s at 8 kHz, hop 8
     assert codes.shape == (1, 2, 100)
     assert codec.decode(codes).shape == (1, 1, 800)
+
+
+def test_warm_start_keeps_the_source_encoder_and_starts_phases_coherent(tmp_path: Path) -> None:
+    from renderer.rvq import ResidualVQ, RvqConfig
+    from renderer.vae import Vae
+    from seedmusic.train.codec_task import warm_start_vae
+
+    torch.manual_seed(0)
+    source = Vae(VaeConfig.tiny_stft()).eval()
+    AudioCodec(
+        source, ResidualVQ(RvqConfig(dim=8, num_codebooks=2, codebook_size=16))
+    ).save_pretrained(tmp_path / "v1")
+    widened = Vae(VaeConfig.tiny_pitch()).eval()
+    warm_start_vae(widened, tmp_path / "v1")
+    wav = 0.1 * torch.randn(1, 1, 800)
+    with torch.no_grad():
+        assert torch.allclose(widened.encode(wav).mean, source.encode(wav).mean, atol=1e-5)
+        bins = widened.config.n_fft // 2 + 1
+        out, ref = widened.spectral_decoder.conv_out, source.spectral_decoder.conv_out
+        assert torch.equal(out.weight_v, ref.weight_v)  # weight norm: weight = g * v / |v|
+        assert torch.equal(out.weight_g[:bins], ref.weight_g[:bins]), "magnitude rows copied"
+        assert out.weight_g[bins:].abs().max() < 1e-2 * ref.weight_g[bins:].abs().max()
+        assert not out.bias[bins:].any(), "phase rows start at each bin's own rate"
+
+
+def test_warm_start_from_a_folder_without_a_codec_is_a_user_error(tmp_path: Path) -> None:
+    from renderer.vae import Vae
+    from seedmusic.errors import UserError
+    from seedmusic.train.codec_task import warm_start_vae
+
+    with pytest.raises(UserError, match="not a codec checkpoint"):
+        warm_start_vae(Vae(VaeConfig.tiny_pitch()), tmp_path)
