@@ -169,7 +169,8 @@ class PitchLoss(nn.Module):
     One long STFT (default 8192 points: 2.9 Hz bins at 24 kHz, finer than a semitone from
     about 50 Hz up) gives two terms:
 
-    - `low_band`: log-magnitude L1 over the bins up to `max_hz` (bass and the lower harmony);
+    - `low_band`: log-magnitude L1 plus spectral convergence over the bins up to `max_hz` (bass
+      and the lower harmony; the second weighs the strong partials, a bass fundamental first);
     - `chroma`: log-energy L1 per pitch class (bins from `chroma_min_hz` to `chroma_max_hz`
       summed into the 12 classes), so a chord with the wrong notes costs even when its
       spectrum is close in every mel band.
@@ -210,7 +211,12 @@ class PitchLoss(nn.Module):
         target_mag = _magnitude(target, self.n_fft, self.n_fft // 4, window)
         low = slice(1, self.low_bins)
         pred_low = pred_mag[:, low].clamp(min=_PITCH_FLOOR).log()
-        low_band = (pred_low - target_mag[:, low].clamp(min=_PITCH_FLOOR).log()).abs().mean()
+        log_l1 = (pred_low - target_mag[:, low].clamp(min=_PITCH_FLOOR).log()).abs().mean()
+        # The log term is mostly the level between partials; spectral convergence is mostly
+        # the strongest partials themselves, so a missing bass fundamental costs there.
+        difference = torch.linalg.vector_norm(pred_mag[:, low] - target_mag[:, low], dim=(-2, -1))
+        norm = torch.linalg.vector_norm(target_mag[:, low], dim=(-2, -1))
+        low_band = log_l1 + (difference / (norm + _PITCH_FLOOR)).mean()
         floor = _PITCH_FLOOR**2
         pred_chroma = torch.matmul(fold, pred_mag.pow(2)).clamp(min=floor).log()  # [B*C, 12, fr]
         target_chroma = torch.matmul(fold, target_mag.pow(2)).clamp(min=floor).log()
