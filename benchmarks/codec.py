@@ -85,6 +85,7 @@ from mir.analyze import Analysis, analyze
 from mir.audio import Audio
 from mir.evaluate import GroundTruth, Segments, evaluate
 from mir.transcriber import Transcriber
+from score_tokens.score import PITCH_CLASS_NAMES
 from seedmusic.data.build import piece_seed
 from seedmusic.data.corpus import Corpus, PieceRecord
 from seedmusic.data.render import render_stems
@@ -108,7 +109,6 @@ ORIGINAL = "original"
 MIR_TRACKS = ("vocal", "piano", "guitar", "bass", "drums")
 ONSET_F1_RATIO = 0.9
 """The onset F1 goal: at least this fraction of the original's."""
-PITCH_CLASSES = ("C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")
 
 Analyse = Callable[[np.ndarray], Analysis]
 
@@ -239,7 +239,7 @@ def reduce_chord(label: str) -> str:
     if root < 0:
         return "N"
     minor = bool(semitones[3]) and not semitones[4]
-    return f"{PITCH_CLASSES[root]}:{'min' if minor else 'maj'}"
+    return f"{PITCH_CLASS_NAMES[root]}:{'min' if minor else 'maj'}"
 
 
 def bar_spans(truth: GroundTruth) -> list[tuple[float, float]]:

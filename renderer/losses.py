@@ -38,10 +38,10 @@ def _check_pair(pred: torch.Tensor, target: torch.Tensor) -> None:
         )
 
 
-def _magnitude(wav: torch.Tensor, n_fft: int, hop: int, window: torch.Tensor) -> torch.Tensor:
-    """STFT magnitude of `[B, C, S]` audio -> `[B * C, n_fft // 2 + 1, frames]`."""
+def _stft(wav: torch.Tensor, n_fft: int, hop: int, window: torch.Tensor) -> torch.Tensor:
+    """Complex STFT of `[B, C, S]` audio -> `[B * C, n_fft // 2 + 1, frames]`."""
     flat = wav.reshape(-1, wav.shape[-1])  # [B * C, S]
-    spec = torch.stft(
+    return torch.stft(
         flat,
         n_fft=n_fft,
         hop_length=hop,
@@ -50,8 +50,12 @@ def _magnitude(wav: torch.Tensor, n_fft: int, hop: int, window: torch.Tensor) ->
         center=True,
         pad_mode="constant",
         return_complex=True,
-    )  # [B * C, F, frames]
-    return spec.abs().clamp(min=_EPS)
+    )
+
+
+def _magnitude(wav: torch.Tensor, n_fft: int, hop: int, window: torch.Tensor) -> torch.Tensor:
+    """STFT magnitude of `[B, C, S]` audio -> `[B * C, n_fft // 2 + 1, frames]`."""
+    return _stft(wav, n_fft, hop, window).abs().clamp(min=_EPS)
 
 
 class MultiResolutionStftLoss(nn.Module):
@@ -265,17 +269,7 @@ class PhaseAdvanceLoss(nn.Module):
 
     def _spectrum(self, wav: torch.Tensor) -> torch.Tensor:
         """`[B, C, S]` -> complex STFT `[B * C, bins, frames]`."""
-        flat = wav.reshape(-1, wav.shape[-1])
-        spec = torch.stft(
-            flat,
-            n_fft=self.n_fft,
-            hop_length=self.hop,
-            window=self.get_buffer("window"),
-            center=True,
-            pad_mode="constant",
-            return_complex=True,
-        )
-        return spec[:, : self.bins]
+        return _stft(wav, self.n_fft, self.hop, self.get_buffer("window"))[:, : self.bins]
 
     @staticmethod
     def _unit_advance(spec: torch.Tensor, lag: int) -> torch.Tensor:

@@ -17,7 +17,7 @@ A piece's split (train/valid/test) is decided by its source work, so no work is 
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import MISSING, asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any, Literal
 
@@ -86,7 +86,8 @@ class PieceRecord:
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> PieceRecord:
         names = {f.name for f in fields(cls)}
-        optional = {"soundfonts", "vocal"}
+        optional = {f.name for f in fields(cls) if f.default_factory is not MISSING}
+        optional |= {f.name for f in fields(cls) if f.default is not MISSING}
         missing, unknown = names - set(data) - optional, set(data) - names
         if missing or unknown:
             raise ValueError(f"piece record: missing {sorted(missing)}, unknown {sorted(unknown)}")

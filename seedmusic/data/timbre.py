@@ -15,9 +15,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from score_tokens.score import Score, Track
+from seedmusic.data.render import INSTRUMENTS
 
 VOCAL_TRACK = "vocal"
-INSTRUMENT_TRACKS: tuple[str, ...] = ("bass", "piano", "guitar", "drums")
 
 FAMILY_PROGRAMS: tuple[tuple[int, ...], ...] = (
     (0, 1, 2, 3, 4, 5),  # acoustic and electric pianos (harpsichord and clavinet left out)
@@ -62,7 +62,7 @@ def draw_timbre(
         raise ValueError("at least one SoundFont is needed")
     if not 0.0 <= variety <= 1.0:
         raise ValueError(f"timbre variety must be in [0, 1], got {variety}")
-    stems = [name for name in (VOCAL_TRACK, *INSTRUMENT_TRACKS) if score.notes(name)]
+    stems = [name for name in (VOCAL_TRACK, *INSTRUMENTS) if score.notes(name)]
     if len(soundfonts) == 1 and variety == 0.0:
         return TimbreDraw(soundfonts={s: soundfonts[0] for s in stems if s != VOCAL_TRACK})
     programs: dict[str, int] = {}
@@ -70,7 +70,7 @@ def draw_timbre(
     if VOCAL_TRACK in stems and rng.random() < variety / 2:
         vocal = "instrument"
         programs[VOCAL_TRACK] = rng.choice(LEAD_PROGRAMS)
-    for name in INSTRUMENT_TRACKS:
+    for name in INSTRUMENTS:
         if name == "drums" or name not in stems or rng.random() >= variety:
             continue
         family = _family(score.tracks[name].program)

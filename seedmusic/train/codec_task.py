@@ -39,6 +39,7 @@ from renderer.losses import (
     PhaseAdvanceLoss,
     PitchLoss,
 )
+from renderer.modeling import CheckpointError
 from renderer.rvq import ResidualVQ, RvqConfig, RvqOutput
 from renderer.vae import Vae, VaeConfig, VaeLatents
 from seedmusic.errors import UserError
@@ -273,38 +274,42 @@ class CodecTask(TrainTask):
 def warm_start_vae(vae: Vae, source: Path) -> None:
     """Start `vae` from the VAE of the codec checkpoint `source` (its `vae/` folder).
 
-    Tensors of the same name and shape are copied. Where this VAE's "stft" encoder also reads a
-    low band the source did not, the source's input weights are copied and the low band's are
-    zero, so the encoder starts as the source's. Where this decoder predicts phase increments
-    and the source absolute phases, the phase rows start near zero (every bin advancing at its
-    own rate: coherent tones at the bin centres, not noise). The RVQ is not copied: it is fitted
-    on the new latents from `rvq_start_step`.
-    """
-    from safetensors.torch import load_file
+    Every tensor is copied; the shapes must agree except one: where this VAE's "stft" encoder
+    also reads a low band the source did not, the source's input weights are copied and the low
+    band's are zero, so the encoder starts as the source's. Where this decoder predicts phase
+    increments and the source absolute phases, the phase rows start near zero (every bin
+    advancing at its own rate: coherent tones at the bin centres, not noise). The RVQ is not
+    copied: it is fitted on the new latents from `rvq_start_step`.
 
-    path = source / "vae" / "model.safetensors"
-    if not path.is_file():
-        raise UserError(f"init_from: {source} is not a codec checkpoint (no vae/model.safetensors)")
-    state = load_file(str(path))
-    own = vae.state_dict()
-    bins = vae.config.n_fft // 2 + 1
-    copied, partial = 0, []
+    Raises:
+        UserError: `source` holds no readable VAE, or one of another shape than this one
+            (beyond that low band).
+    """
+    try:
+        source_vae = Vae.from_pretrained(source / "vae")
+    except CheckpointError as exc:
+        raise UserError(f"init_from: {source} is not a codec checkpoint ({exc})") from None
+    state, own = source_vae.state_dict(), vae.state_dict()
+    widened = "spectral_encoder.conv_in.weight_v"
+    mismatched = sorted(
+        name
+        for name in own.keys() | state.keys()
+        if name not in own or name not in state or own[name].shape != state[name].shape
+    )
+    if mismatched not in ([], [widened]):
+        raise UserError(f"init_from: {source}'s VAE has another shape ({', '.join(mismatched)})")
     with torch.no_grad():
         for name, tensor in state.items():
-            target = own.get(name)
-            if target is None:
-                continue
-            if target.shape == tensor.shape:
-                target.copy_(tensor)
-                copied += 1
-            elif name.endswith("encoder.conv_in.weight_v") and target.shape[1] > tensor.shape[1]:
-                target.zero_()
-                target[:, : tensor.shape[1]] = tensor  # [out, bins (+ low band), kernel]
-                partial.append(name)
-        if vae.config.phase == "increment":
+            if name == widened and mismatched:
+                own[name].zero_()
+                own[name][:, : tensor.shape[1]] = tensor  # [out, bins (+ low band), kernel]
+            else:
+                own[name].copy_(tensor)
+        if vae.config.phase == "increment" and source_vae.config.phase == "absolute":
+            bins = vae.config.n_fft // 2 + 1
             for channel in range(vae.config.audio_channels):  # rows: [magnitude F, phase F] each
                 phase_rows = slice((2 * channel + 1) * bins, (2 * channel + 2) * bins)
                 own["spectral_decoder.conv_out.weight_g"][phase_rows] *= 1e-3
                 own["spectral_decoder.conv_out.bias"][phase_rows] = 0.0
     vae.load_state_dict(own)
-    logger.info("warm start from %s: %d tensors copied, %s widened", source, copied, partial)
+    logger.info("warm start from %s (%d tensors; widened: %s)", source, len(state), mismatched)

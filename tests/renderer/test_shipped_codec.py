@@ -92,19 +92,15 @@ def _note_pitch_hits(
 
 
 def _chords_by_bar(audio: np.ndarray, sample_rate: int, bar_seconds: float) -> list[str]:
-    """Our chord recognition's major/minor triad covering most of each whole bar."""
+    """Our chord recognition's major/minor triad covering most of each whole bar (the codec
+    benchmark's reduction)."""
+    from benchmarks.codec import bar_chords
     from mir.audio import Audio
     from mir.harmony import recognize_chords
 
     segments = list(recognize_chords(Audio(audio, sample_rate)))
-    labels = []
-    for bar in range(int(audio.size / sample_rate / bar_seconds)):
-        start, end = bar * bar_seconds, (bar + 1) * bar_seconds
-        label = max(segments, key=lambda s: min(end, s[1]) - max(start, s[0]))[2]
-        labels.append(
-            "N" if label == "N" else label.split(":")[0] + (":min" if ":min" in label else ":maj")
-        )
-    return labels
+    bars = int(audio.size / sample_rate / bar_seconds)
+    return bar_chords(segments, [(i * bar_seconds, (i + 1) * bar_seconds) for i in range(bars)])
 
 
 def _round_trip(codec: AudioCodec, audio: np.ndarray) -> np.ndarray:

@@ -127,3 +127,22 @@ def test_warm_start_from_a_folder_without_a_codec_is_a_user_error(tmp_path: Path
 
     with pytest.raises(UserError, match="not a codec checkpoint"):
         warm_start_vae(Vae(VaeConfig.tiny_pitch()), tmp_path)
+
+
+def test_warm_start_keeps_learnt_phase_increments_and_refuses_other_shapes(tmp_path: Path) -> None:
+    from renderer.rvq import ResidualVQ, RvqConfig
+    from renderer.vae import Vae
+    from seedmusic.errors import UserError
+    from seedmusic.train.codec_task import warm_start_vae
+
+    torch.manual_seed(0)
+    rvq = ResidualVQ(RvqConfig(dim=8, num_codebooks=2, codebook_size=16))
+    source = Vae(VaeConfig.tiny_pitch()).eval()
+    AudioCodec(source, rvq).save_pretrained(tmp_path / "v2")
+    again = Vae(VaeConfig.tiny_pitch()).eval()
+    warm_start_vae(again, tmp_path / "v2")
+    for name, tensor in source.state_dict().items():
+        assert torch.equal(again.state_dict()[name], tensor), name
+    other = Vae(VaeConfig.tiny()).eval()  # the waveform architecture: nothing fits
+    with pytest.raises(UserError, match="another shape"):
+        warm_start_vae(other, tmp_path / "v2")
