@@ -136,6 +136,8 @@ def build(config: BuildConfig, on_shard: Callable[[float], None] | None = None) 
         raise UserError(f"--hours must be positive, got {config.hours}")
     if config.workers < 1:
         raise UserError(f"--workers must be >= 1, got {config.workers}")
+    if not config.soundfonts:
+        raise UserError("--soundfonts names no SoundFont")
     if not 0.0 <= config.timbre_variety <= 1.0:
         raise UserError(f"--timbre-variety must be in [0, 1], got {config.timbre_variety}")
     for name in config.soundfonts:

@@ -116,3 +116,9 @@ def test_other_timbre_settings_into_the_same_folder_are_refused(varied: Path) ->
 def test_an_unknown_soundfont_is_a_user_error(tmp_path: Path) -> None:
     with pytest.raises(UserError, match="unknown SoundFont"):
         build(BuildConfig(out=tmp_path / "c", hours=0.001, soundfonts=("nope",)))
+
+
+def test_no_soundfont_is_a_user_error(tmp_path: Path) -> None:
+    with pytest.raises(UserError, match="no SoundFont"):
+        build(BuildConfig(out=tmp_path / "c", hours=0.001, soundfonts=()))
+    assert not (tmp_path / "c").exists()
