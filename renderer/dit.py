@@ -4,11 +4,14 @@ It predicts the flow-matching **velocity** `v = noise - x0` of noisy VAE latents
 `x_t = (1 - t) * x0 + t * noise` (t in [0, 1], t = 1 is pure noise; the convention of
 diffusers' `FlowMatchEulerDiscreteScheduler`). Channels fed to the transformer, per frame:
 
-    [ noisy latents (D) | summed code embeddings (C) | masked clean latents (D) | mask (1) ]
+    [ noisy latents (D) | summed code embeddings (C) | masked clean latents (D) | mask (1)
+      | encoded score frames (frame_channels, when frame_dim > 0) ]
 
 - codes `[B, K, T]` from the RVQ (same frame rate as the latents) go through K embeddings
   that are summed; with no codes (or when dropped) a learned null vector stands in.
 - inpainting: `known_latents * known_mask` and `known_mask` (`1` = known frame).
+- score frames `[B, F, T]` (frame-aligned features of the score, `score_tokens.frames`) go
+  through a small convolutional encoder; absent or dropped, a learned null vector stands in.
 - optional cross-attention context `[B, S, E]` (score-token or text embeddings) and a global
   embedding `[B, G]`; when absent or dropped, learned null embeddings stand in, so condition
   dropout for classifier-free guidance needs no special case.
@@ -50,6 +53,10 @@ class DitConfig:
         cross_attention_dim: width the context is projected to inside the DiT.
         global_dim: G, width of the optional global embedding.
         time_proj_dim: width of the Fourier time features.
+        frame_dim: F, features per score frame (0: no score-frame input).
+        frame_channels: width the score frames are encoded to.
+        patch_size: frames per transformer token (2 halves the sequence and the compute;
+            every frame keeps its own input and output channels inside the token).
     """
 
     latent_dim: int = 64
@@ -64,10 +71,13 @@ class DitConfig:
     cross_attention_dim: int = 256
     global_dim: int = 384
     time_proj_dim: int = 256
+    frame_dim: int = 0
+    frame_channels: int = 128
+    patch_size: int = 1
 
     def __post_init__(self) -> None:
         for name, value in vars(self).items():
-            if value < 1:
+            if value < (0 if name == "frame_dim" else 1):
                 raise ValueError(f"{name} must be >= 1, got {value}")
         if self.num_attention_heads % self.num_key_value_heads:
             raise ValueError(
@@ -103,8 +113,9 @@ class DitConfig:
 
     @property
     def in_channels(self) -> int:
-        """Channels fed to the transformer: noisy + codes + masked clean + mask."""
-        return 2 * self.latent_dim + self.code_channels + 1
+        """Channels fed to the transformer: noisy + codes + masked clean + mask (+ frames)."""
+        frames = self.frame_channels if self.frame_dim else 0
+        return 2 * self.latent_dim + self.code_channels + 1 + frames
 
 
 class LatentDiT(nn.Module, PretrainedModel):
@@ -115,6 +126,8 @@ class LatentDiT(nn.Module, PretrainedModel):
     """
 
     config_class = DitConfig
+    latent_mean: torch.Tensor
+    latent_std: torch.Tensor
 
     def __init__(self, config: DitConfig) -> None:
         super().__init__()
@@ -126,19 +139,47 @@ class LatentDiT(nn.Module, PretrainedModel):
         self.null_codes = nn.Parameter(torch.zeros(config.code_channels))
         self.null_context = nn.Parameter(torch.randn(1, config.context_dim) * 0.02)
         self.null_global = nn.Parameter(torch.randn(config.global_dim) * 0.02)
+        self.frame_encoder: nn.Module | None = None
+        if config.frame_dim:
+            width = config.frame_channels
+            self.frame_encoder = nn.Sequential(
+                nn.Conv1d(config.frame_dim, width, kernel_size=5, padding=2),
+                nn.GELU(),
+                nn.Conv1d(width, width, kernel_size=5, padding=2),
+            )
+            self.null_frames = nn.Parameter(torch.zeros(width))
+        # Per-channel statistics of the VAE latents: the DiT works on standardized latents.
+        self.register_buffer("latent_mean", torch.zeros(config.latent_dim))
+        self.register_buffer("latent_std", torch.ones(config.latent_dim))
         self.transformer = StableAudioDiTModel(
             sample_size=1024,
-            in_channels=config.in_channels,
+            in_channels=config.in_channels * config.patch_size,
             num_layers=config.num_layers,
             attention_head_dim=config.attention_head_dim,
             num_attention_heads=config.num_attention_heads,
             num_key_value_attention_heads=config.num_key_value_heads,
-            out_channels=config.latent_dim,
+            out_channels=config.latent_dim * config.patch_size,
             cross_attention_dim=config.cross_attention_dim,
             time_proj_dim=config.time_proj_dim,
             global_states_input_dim=config.global_dim,
             cross_attention_input_dim=config.context_dim,
         )
+
+    def set_latent_statistics(self, mean: torch.Tensor, std: torch.Tensor) -> None:
+        """Store the per-channel mean and std `[D]` of the VAE latents it is trained on."""
+        d = self.config.latent_dim
+        if mean.shape != (d,) or std.shape != (d,) or bool((std <= 0).any()):
+            raise ValueError(f"latent statistics must be [{d}] with std > 0")
+        self.latent_mean.copy_(mean)
+        self.latent_std.copy_(std)
+
+    def normalize(self, latents: torch.Tensor) -> torch.Tensor:
+        """VAE latents `[B, D, T]` -> the standardized space the DiT works in."""
+        return (latents - self.latent_mean[:, None]) / self.latent_std[:, None]
+
+    def denormalize(self, x: torch.Tensor) -> torch.Tensor:
+        """The inverse of `normalize`."""
+        return x * self.latent_std[:, None] + self.latent_mean[:, None]
 
     def forward(
         self,
@@ -151,6 +192,8 @@ class LatentDiT(nn.Module, PretrainedModel):
         context_mask: torch.Tensor | None = None,
         global_embedding: torch.Tensor | None = None,
         drop_conditions: torch.Tensor | None = None,
+        score_frames: torch.Tensor | None = None,
+        drop_codes: torch.Tensor | None = None,
     ) -> torch.Tensor:
         """Predict the velocity `noise - x0`.
 
@@ -163,8 +206,10 @@ class LatentDiT(nn.Module, PretrainedModel):
             context: `[B, S, E]` cross-attention sequence, or None.
             context_mask: `[B, S]` 1 for real context positions (with `context`).
             global_embedding: `[B, G]`, or None.
-            drop_conditions: `[B]` bool; True replaces codes, context and global embedding
-                of that example by the null embeddings (classifier-free guidance).
+            drop_conditions: `[B]` bool; True replaces codes, frames, context and global
+                embedding of that example by the null embeddings (classifier-free guidance).
+            score_frames: `[B, F, T]` score frames (models with `frame_dim > 0`), or None.
+            drop_codes: `[B]` bool; True drops only the codes (rendering from the score alone).
 
         Returns:
             velocity `[B, D, T]`.
@@ -175,14 +220,20 @@ class LatentDiT(nn.Module, PretrainedModel):
                 f"latents must be [batch, {self.config.latent_dim}, frames], got {tuple(noisy.shape)}"
             )
         drop = self._drop_mask(drop_conditions, b, noisy.device)  # [B]
-        code_emb = self._embed_codes(codes, b, frames, drop)  # [B, C, T]
+        code_drop = drop | self._drop_mask(drop_codes, b, noisy.device)
+        code_emb = self._embed_codes(codes, b, frames, code_drop)  # [B, C, T]
         known, mask = self._inpainting_inputs(known_latents, known_mask, noisy)
-        hidden = torch.cat([noisy, code_emb, known, mask], dim=1)  # [B, in_channels, T]
+        parts = [noisy, code_emb, known, mask]
+        if self.frame_encoder is not None:
+            parts.append(self._encode_frames(score_frames, b, frames, drop))
+        elif score_frames is not None:
+            raise ValueError("this DiT takes no score frames (frame_dim is 0)")
+        hidden = _patchify(torch.cat(parts, dim=1), self.config.patch_size)  # [B, in*p, T/p]
         ctx, ctx_mask = self._context(context, context_mask, b, drop)
         glob = self._global(global_embedding, b, drop)[:, None]  # [B, 1, G]
         rotary = get_1d_rotary_pos_embed(
             self.config.attention_head_dim // 2,
-            frames + 1,
+            hidden.shape[-1] + 1,
             use_real=True,
             repeat_interleave_real=False,
         )
@@ -196,8 +247,8 @@ class LatentDiT(nn.Module, PretrainedModel):
             rotary_embedding=rotary,
             encoder_attention_mask=ctx_mask,
             return_dict=False,
-        )[0]
-        return out  # [B, D, T]
+        )[0]  # [B, D * p, T / p]
+        return _unpatchify(out, self.config.patch_size)[..., :frames]  # [B, D, T]
 
     def _drop_mask(self, drop: torch.Tensor | None, b: int, device: torch.device) -> torch.Tensor:
         if drop is None:
@@ -222,6 +273,21 @@ class LatentDiT(nn.Module, PretrainedModel):
         emb = sum(table(codes[:, i].long()) for i, table in enumerate(self.code_embeddings))
         emb = torch.as_tensor(emb).transpose(1, 2)  # [B, C, T]
         return torch.where(drop[:, None, None], null, emb)
+
+    def _encode_frames(
+        self, score_frames: torch.Tensor | None, b: int, frames: int, drop: torch.Tensor
+    ) -> torch.Tensor:
+        assert self.frame_encoder is not None
+        null = self.null_frames[None, :, None].expand(b, -1, frames)  # [B, W, T]
+        if score_frames is None:
+            return null
+        f = self.config.frame_dim
+        if score_frames.shape != (b, f, frames):
+            raise ValueError(
+                f"score_frames must be [{b}, {f}, {frames}], got {tuple(score_frames.shape)}"
+            )
+        encoded = self.frame_encoder(score_frames.to(null.dtype))  # [B, W, T]
+        return torch.where(drop[:, None, None], null, encoded)
 
     def _inpainting_inputs(
         self, known: torch.Tensor | None, mask: torch.Tensor | None, noisy: torch.Tensor
@@ -277,3 +343,21 @@ class LatentDiT(nn.Module, PretrainedModel):
                 f"global_embedding must be [{b}, {self.config.global_dim}], got {tuple(embedding.shape)}"
             )
         return torch.where(drop[:, None], null, embedding)
+
+
+def _patchify(x: torch.Tensor, p: int) -> torch.Tensor:
+    """`[B, C, T]` -> `[B, C * p, ceil(T / p)]` (zero-padded at the end); channel `c * p + j`
+    holds frame `j` of each token."""
+    if p == 1:
+        return x
+    b, c, frames = x.shape
+    x = nn.functional.pad(x, (0, -frames % p))
+    return x.reshape(b, c, -1, p).permute(0, 1, 3, 2).reshape(b, c * p, -1)
+
+
+def _unpatchify(x: torch.Tensor, p: int) -> torch.Tensor:
+    """The inverse of `_patchify` (without removing the padding)."""
+    if p == 1:
+        return x
+    b, cp, tokens = x.shape
+    return x.reshape(b, cp // p, p, tokens).permute(0, 1, 3, 2).reshape(b, cp // p, tokens * p)

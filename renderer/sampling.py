@@ -25,13 +25,23 @@ def random_inpainting_mask(
     batch: int, frames: int, prob: float, generator: torch.Generator | None = None
 ) -> torch.Tensor:
     """`[B, 1, T]` masks (1 = known): with probability `prob` an example keeps everything
-    outside one random span (length 1..T) as known; otherwise nothing is known."""
+    outside one random span (length 1..T-1) as known; otherwise nothing is known. A third of
+    those spans run to the end (continuing known audio: windowed rendering, `--extend`), a third
+    start at the beginning, a third lie inside (editing bars between known ones)."""
     mask = torch.zeros(batch, 1, frames)
+    if frames < 2:
+        return mask
     for i in range(batch):
         if float(torch.rand((), generator=generator)) >= prob:
             continue
-        length = int(torch.randint(1, frames + 1, (), generator=generator))
-        start = int(torch.randint(0, frames - length + 1, (), generator=generator))
+        length = int(torch.randint(1, frames, (), generator=generator))
+        kind = int(torch.randint(0, 3, (), generator=generator))
+        if kind == 0:
+            start = frames - length
+        elif kind == 1:
+            start = 0
+        else:
+            start = int(torch.randint(0, frames - length + 1, (), generator=generator))
         mask[i] = 1.0
         mask[i, :, start : start + length] = 0.0
     return mask
@@ -48,6 +58,8 @@ def flow_matching_loss(
     inpaint_prob: float = 0.0,
     cond_drop_prob: float = 0.0,
     generator: torch.Generator | None = None,
+    score_frames: torch.Tensor | None = None,
+    code_drop_prob: float = 0.0,
 ) -> torch.Tensor:
     """Mean squared error of the predicted velocity on the frames to generate.
 
@@ -61,6 +73,9 @@ def flow_matching_loss(
         inpaint_prob: probability that an example gets a random inpainting mask.
         cond_drop_prob: probability that an example's conditions are dropped (CFG training).
         generator: CPU random generator for times, noise, masks and dropout.
+        score_frames: `[B, F, T]` score frames (DiTs with `frame_dim > 0`).
+        code_drop_prob: probability that an example's codes alone are dropped (so the model
+            also renders from the score without the audio-token LM).
 
     Returns:
         scalar loss over the unknown frames (all frames when none is unknown).
@@ -73,6 +88,7 @@ def flow_matching_loss(
     noise = torch.randn(latents.shape, generator=generator).to(device, latents.dtype)
     noisy = (1 - t[:, None, None]) * latents + t[:, None, None] * noise
     drop = (torch.rand(b, generator=generator) < cond_drop_prob).to(device)
+    drop_codes = (torch.rand(b, generator=generator) < code_drop_prob).to(device)
     velocity = dit(
         noisy,
         t,
@@ -83,6 +99,8 @@ def flow_matching_loss(
         context_mask=context_mask,
         global_embedding=global_embedding,
         drop_conditions=drop,
+        score_frames=score_frames,
+        drop_codes=drop_codes,
     )
     error = (velocity - (noise - latents)).pow(2).mean(dim=1, keepdim=True)  # [B, 1, T]
     weight = 1.0 - mask.to(error.dtype)
@@ -105,6 +123,7 @@ def sample_latents(
     num_frames: int | None = None,
     generator: torch.Generator | None = None,
     progress: bool | None = None,
+    score_frames: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """Generate latents `[B, D, T]` by Euler flow-matching steps from noise.
 
@@ -120,6 +139,8 @@ def sample_latents(
         num_frames: T when neither codes nor known latents are given.
         generator: CPU random generator of the initial noise.
         progress: show a tqdm bar; None = only on a terminal.
+        score_frames: `[B, F, T]` score frames (DiTs with `frame_dim > 0`); they also give B
+            and T when neither codes nor known latents do.
 
     Returns:
         latents `[B, D, T]`.
@@ -128,7 +149,11 @@ def sample_latents(
         raise ValueError(f"num_steps must be >= 1, got {num_steps}")
     if (known_latents is None) != (known_mask is None):
         raise ValueError("known_latents and known_mask go together")
+    if num_frames is None and score_frames is not None and codes is None and known_latents is None:
+        num_frames = score_frames.shape[-1]
     batch, frames = _batch_and_frames(codes, known_latents, num_frames)
+    if score_frames is not None and codes is None and known_latents is None:
+        batch = score_frames.shape[0]
     device = next(dit.parameters()).device
     shape = (batch, dit.config.latent_dim, frames)
     latents = torch.randn(shape, generator=generator).to(device)
@@ -149,6 +174,7 @@ def sample_latents(
             context_mask,
             global_embedding,
             guidance_scale if guided else None,
+            score_frames,
         )
         latents = scheduler.step(velocity, timestep, latents).prev_sample
     if known_latents is not None and known_mask is not None:
@@ -180,10 +206,21 @@ def _velocity(
     context_mask: torch.Tensor | None,
     global_embedding: torch.Tensor | None,
     guidance_scale: float | None,
+    score_frames: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """One model call; with guidance, conditional and unconditional halves in one batch."""
     if guidance_scale is None:
-        return dit(latents, t, codes, known, mask, context, context_mask, global_embedding)
+        return dit(
+            latents,
+            t,
+            codes,
+            known,
+            mask,
+            context,
+            context_mask,
+            global_embedding,
+            score_frames=score_frames,
+        )
     b = latents.shape[0]
 
     def twice(x: torch.Tensor | None) -> torch.Tensor | None:
@@ -200,6 +237,7 @@ def _velocity(
         twice(context_mask),
         twice(global_embedding),
         drop_conditions=drop,
+        score_frames=twice(score_frames),
     )
     cond, uncond = both[:b], both[b:]
     return uncond + guidance_scale * (cond - uncond)

@@ -3,6 +3,7 @@
 seedmusic data build --out DIR [--hours H] [--workers W] [--seed S] [--licence L ...]
 seedmusic data stats DIR [--json]
 seedmusic data scores --out DIR [--variants N] [--workers W] [--seed S]
+seedmusic data latents --corpus CORPUS --out DIR [--stems A,B] [--codec DIR]
 """
 
 from __future__ import annotations
@@ -101,6 +102,29 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     scores.add_argument("--workers", type=int, default=2, help="processes reading works (2)")
     scores.add_argument("--seed", type=int, default=0, help="random seed of the arrangements (0)")
     scores.set_defaults(func=run_scores)
+    latents = actions.add_parser(
+        "latents",
+        help="encode a built corpus's audio with the codec (what the DiT trains on)",
+        description=(
+            "Encode every piece's mix and stems with the codec into DIR/<stem>/<piece>.npz: the "
+            "VAE's latents (float16) and the RVQ codes. 'accompaniment' is every instrument stem "
+            "but the vocal, summed. A re-run skips finished files; latents of another codec in "
+            "DIR are refused."
+        ),
+    )
+    latents.add_argument("--corpus", type=Path, required=True, metavar="CORPUS")
+    latents.add_argument("--out", type=Path, required=True, metavar="DIR")
+    latents.add_argument(
+        "--stems",
+        default="mix,vocal,accompaniment",
+        metavar="A,B,...",
+        help="stems to encode: mix, vocal, accompaniment, bass, piano, guitar, drums "
+        "(default mix,vocal,accompaniment)",
+    )
+    latents.add_argument(
+        "--codec", type=Path, default=None, metavar="DIR", help="codec (default: the shipped one)"
+    )
+    latents.set_defaults(func=run_latents)
 
 
 def run_build(args: argparse.Namespace) -> int:
@@ -168,6 +192,18 @@ def run_stats(args: argparse.Namespace) -> int:
     tempo = numbers["tempo_bpm"]
     print(f"  {'tempo_bpm':<16} {tempo['min']:.0f}..{tempo['max']:.0f} (mean {tempo['mean']})")
     print(f"  {'keys':<16} {numbers['keys']} distinct; {numbers['works']} source works")
+    return 0
+
+
+def run_latents(args: argparse.Namespace) -> int:
+    """`data latents`."""
+    from seedmusic.checkpoints import reference_checkpoint
+    from seedmusic.data.latents import encode_corpus, parse_stems
+
+    stems = parse_stems(args.stems)
+    codec = args.codec or reference_checkpoint("codec")
+    written = encode_corpus(args.corpus, codec, args.out, stems, progress=sys.stderr.isatty())
+    print(f"{args.out}: " + ", ".join(f"{stem} {n} new" for stem, n in written.items()))
     return 0
 
 

@@ -16,6 +16,7 @@ TASKS: dict[str, str] = {
     "codec": "seedmusic.train.codec_task:CodecTask",
     "transcriber": "seedmusic.train.transcriber_task:TranscriberTask",
     "composer": "seedmusic.train.composer_task:ComposerTask",
+    "dit": "seedmusic.train.dit_task:DitTask",
 }
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from renderer.dit import DitConfig, LatentDiT
+from renderer.dit import DitConfig, LatentDiT, _patchify, _unpatchify
 
 B, T = 2, 12
 
@@ -112,3 +112,66 @@ def test_save_load_identical_outputs(dit: LatentDiT, tmp_path: Path) -> None:
     context = torch.randn(B, 4, 16)
     with torch.no_grad():
         assert torch.equal(loaded(**x, context=context), dit(**x, context=context))
+
+
+def _framed(patch_size: int = 1) -> LatentDiT:
+    torch.manual_seed(0)
+    config = dataclasses.replace(
+        DitConfig.tiny(), frame_dim=6, frame_channels=8, patch_size=patch_size
+    )
+    return LatentDiT(config).eval()
+
+
+def test_score_frames_change_the_prediction_and_drop_to_the_null_frames() -> None:
+    dit = _framed()
+    x = _inputs()
+    frames = torch.rand(B, 6, T)
+    with_frames = dit(**x, score_frames=frames)
+    assert with_frames.shape == (B, 8, T)
+    assert not torch.allclose(with_frames, dit(**x))
+    dropped = dit(**x, score_frames=frames, drop_conditions=torch.ones(B, dtype=torch.bool))
+    torch.testing.assert_close(dropped, dit(**x, drop_conditions=torch.ones(B, dtype=torch.bool)))
+    with pytest.raises(ValueError, match="score_frames must be"):
+        dit(**x, score_frames=torch.rand(B, 5, T))
+    with pytest.raises(ValueError, match="takes no score frames"):
+        LatentDiT(DitConfig.tiny())(**x, score_frames=frames)
+
+
+def test_dropping_the_codes_alone_keeps_the_score_frames() -> None:
+    dit = _framed()
+    x = _inputs()
+    frames = torch.rand(B, 6, T)
+    drop = torch.tensor([True, False])
+    out = dit(**x, score_frames=frames, drop_codes=drop)
+    no_codes = dit(**{**x, "codes": None}, score_frames=frames)
+    torch.testing.assert_close(out[0], no_codes[0])
+    torch.testing.assert_close(out[1], dit(**x, score_frames=frames)[1])
+
+
+@pytest.mark.parametrize("frames", [12, 13])
+def test_patches_keep_every_frame_its_own_output(frames: int) -> None:
+    dit = _framed(patch_size=2)
+    assert dit.config.in_channels * 2 == dit.transformer.config.in_channels
+    g = torch.Generator().manual_seed(1)
+    noisy = torch.randn(1, 8, frames, generator=g)
+    cond = torch.rand(1, 6, frames, generator=g)
+    out = dit(noisy, torch.tensor([0.5]), None, score_frames=cond)
+    assert out.shape == (1, 8, frames)
+    x = torch.arange(2 * 3 * frames, dtype=torch.float32).reshape(2, 3, frames)
+    tokens = _patchify(x, 2)  # [2, 6, ceil(T / 2)]
+    assert tokens.shape == (2, 6, (frames + 1) // 2)
+    assert tokens[0, 1, 0] == x[0, 0, 1] and tokens[0, 2, 1] == x[0, 1, 2]  # channel c*p + j
+    torch.testing.assert_close(_unpatchify(tokens, 2)[..., :frames], x)
+
+
+def test_latent_statistics_round_trip_and_are_saved(tmp_path: Path) -> None:
+    dit = _framed()
+    mean, std = torch.linspace(-1, 1, 8), torch.linspace(0.5, 2, 8)
+    dit.set_latent_statistics(mean, std)
+    x = torch.randn(1, 8, 5)
+    torch.testing.assert_close(dit.denormalize(dit.normalize(x)), x)
+    assert dit.normalize(mean[None, :, None]).abs().max() < 1e-6
+    loaded = LatentDiT.from_pretrained(dit.save_pretrained(tmp_path / "dit"))
+    torch.testing.assert_close(loaded.latent_std, std)
+    with pytest.raises(ValueError, match="std > 0"):
+        dit.set_latent_statistics(mean, torch.zeros(8))

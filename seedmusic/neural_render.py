@@ -1,0 +1,207 @@
+"""The neural renderer: a score -> its audio, through the trained DiT and the codec's VAE.
+
+    Score ─► score frames + global vector (seedmusic.render_conditions)
+          ─► LatentDiT (flow matching, Euler steps, classifier-free guidance) ─► VAE latents
+          ─► Vae.decode ─► 24 kHz waveform
+
+A song of any length renders in windows of `window` frames (the DiT's training crop): each
+window after the first starts with `overlap` frames of the previous window's latents as known
+frames (the DiT's inpainting input), so it continues them; the latents of the overlap are
+cross-faded. Stems are separate renders of the same score with the tracks of each stem as the
+condition (`vocal`, `accompaniment`, each instrument); with stems the mix is the vocal plus the
+accompaniment, so the files add up.
+
+The audio-token LM stage (codes from `checkpoints/lm`) is not in this chain yet: the DiT was
+trained with its codes dropped half of the time and renders here from the score alone.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from tqdm.auto import tqdm
+
+from renderer.codec import AudioCodec
+from renderer.dit import LatentDiT
+from renderer.modeling import CheckpointError
+from renderer.sampling import sample_latents
+from score_tokens.frames import NUM_FRAME_FEATURES, num_score_frames
+from score_tokens.score import NOTE_TRACKS, Score
+from seedmusic.errors import UserError
+from seedmusic.render_conditions import GLOBAL_DIM, render_conditions
+
+logger = logging.getLogger(__name__)
+
+INSTRUMENT_STEMS: tuple[str, ...] = ("bass", "piano", "guitar", "drums")
+
+
+@dataclass(frozen=True)
+class NeuralRenderSettings:
+    """Sampling settings of the neural renderer.
+
+    Attributes:
+        steps: Euler steps of the flow-matching sampler.
+        guidance: classifier-free guidance scale (1 = none).
+        window: frames per DiT call (its training crop).
+        overlap: frames each window shares with the one before.
+    """
+
+    steps: int = 16
+    guidance: float = 2.0
+    window: int = 250
+    overlap: int = 50
+
+    def __post_init__(self) -> None:
+        if self.steps < 1 or self.guidance <= 0:
+            raise ValueError("steps must be >= 1 and guidance > 0")
+        if not 0 <= self.overlap < self.window:
+            raise ValueError(f"overlap must be in [0, window), got {self.overlap}")
+
+
+class NeuralRenderer:
+    """Score -> audio with a trained `LatentDiT` and the codec's VAE decoder."""
+
+    def __init__(self, dit: LatentDiT, codec: AudioCodec) -> None:
+        config = dit.config
+        if config.latent_dim != codec.vae.config.latent_channels:
+            raise CheckpointError(
+                f"the DiT makes {config.latent_dim}-channel latents but the codec's VAE reads "
+                f"{codec.vae.config.latent_channels}"
+            )
+        if config.frame_dim != NUM_FRAME_FEATURES or config.global_dim != GLOBAL_DIM:
+            raise CheckpointError(
+                f"the DiT reads {config.frame_dim} score features and a {config.global_dim}-wide "
+                f"global vector; this version makes {NUM_FRAME_FEATURES} and {GLOBAL_DIM}"
+            )
+        self.dit = dit.eval()
+        self.codec = codec.eval()
+
+    @classmethod
+    def from_pretrained(
+        cls, dit_dir: Path | None = None, codec_dir: Path | None = None
+    ) -> NeuralRenderer:
+        """The shipped `checkpoints/dit` and `checkpoints/codec` (or the folders given)."""
+        from seedmusic.checkpoints import reference_checkpoint
+
+        dit = LatentDiT.from_pretrained(dit_dir or reference_checkpoint("dit"))
+        codec = AudioCodec.from_pretrained(codec_dir or reference_checkpoint("codec"))
+        return cls(dit.float(), codec)
+
+    @property
+    def sample_rate(self) -> int:
+        return self.codec.sample_rate
+
+    def render(
+        self,
+        score: Score,
+        stems: bool = False,
+        seed: int = 0,
+        settings: NeuralRenderSettings | None = None,
+        progress: bool | None = None,
+    ) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+        """`({"mix": [S], stem: [S] ...}, info)`: 24 kHz mono float32 audio of the score.
+
+        Raises:
+            UserError: the score has no notes.
+        """
+        settings = settings or NeuralRenderSettings()
+        present: list[str] = [t for t in NOTE_TRACKS if score.notes(t)]
+        if not present:
+            raise UserError("the score has no notes to render")
+        names = ["mix"]
+        if stems:
+            names = [n for n in ("vocal", "accompaniment") if _holds(n, present)]
+            names += [t for t in INSTRUMENT_STEMS if t in present]
+        frames = num_score_frames(score, self.codec.frame_rate)
+        length = round(frames * self.codec.hop_length)
+        audio: dict[str, np.ndarray] = {}
+        timings = {"dit": 0.0, "vae": 0.0}
+        for index, name in enumerate(tqdm(names, desc="stems", disable=not (progress and stems))):
+            started = time.perf_counter()
+            latents = self.render_latents(score, name, frames, seed + index, settings, progress)
+            timings["dit"] += time.perf_counter() - started
+            started = time.perf_counter()
+            audio[name] = self.decode(latents, length)
+            timings["vae"] += time.perf_counter() - started
+        if stems:
+            parts = [audio[n] for n in ("vocal", "accompaniment") if n in audio]
+            audio["mix"] = np.sum(parts, axis=0).astype(np.float32)
+        info = {
+            "trained": True,
+            "chain": "score frames -> DiT -> VAE (the audio-token LM stage is not trained yet)",
+            "steps": settings.steps,
+            "guidance": settings.guidance,
+            "timings": {k: round(v, 3) for k, v in timings.items()},
+        }
+        return audio, info
+
+    @torch.no_grad()
+    def render_latents(
+        self,
+        score: Score,
+        stem: str,
+        num_frames: int,
+        seed: int,
+        settings: NeuralRenderSettings,
+        progress: bool | None = None,
+    ) -> torch.Tensor:
+        """VAE latents `[1, D, T]` of one stem, window after window."""
+        frames, glob = render_conditions(score, stem, self.codec.frame_rate, num_frames)
+        cond = torch.from_numpy(frames)[None]  # [1, F, T]
+        global_vector = torch.from_numpy(glob)[None]  # [1, G]
+        window, overlap = settings.window, settings.overlap
+        hop = window - overlap
+        starts = [0, *range(hop, max(num_frames - overlap, 1), hop)]
+        generator = torch.Generator().manual_seed(seed)
+        out = torch.zeros(1, self.dit.config.latent_dim, num_frames)  # normalized space
+        bar = tqdm(starts, desc="render", unit="window", disable=not progress)
+        for start in bar:
+            end = min(start + window, num_frames)
+            known = torch.zeros(1, 1, end - start)
+            if start > 0:
+                known[..., : min(overlap, end - start)] = 1.0
+            x = sample_latents(
+                self.dit,
+                None,
+                settings.steps,
+                guidance_scale=settings.guidance,
+                known_latents=out[..., start:end] if start > 0 else None,
+                known_mask=known if start > 0 else None,
+                global_embedding=global_vector,
+                generator=generator,
+                progress=False,
+                score_frames=cond[..., start:end],
+                num_frames=end - start,
+            )
+            out[..., start:end] = x
+        return self.dit.denormalize(out)
+
+    @torch.no_grad()
+    def decode(self, latents: torch.Tensor, length: int) -> np.ndarray:
+        """VAE latents `[1, D, T]` -> mono float32 audio `[length]`."""
+        wav = self.codec.vae.decode(latents, length=length)  # [1, C, S]
+        return wav[0].mean(dim=0).numpy().astype(np.float32)
+
+
+def _holds(stem: str, present: list[str]) -> bool:
+    if stem == "vocal":
+        return "vocal" in present
+    return any(t != "vocal" for t in present)
+
+
+def render_neural(
+    score: Score, stems: bool = False, seed: int = 0, progress: bool | None = None
+) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+    """Render `score` with the shipped neural renderer (see `NeuralRenderer.render`)."""
+    started = time.perf_counter()
+    renderer = NeuralRenderer.from_pretrained()
+    loaded = time.perf_counter() - started
+    audio, info = renderer.render(score, stems=stems, seed=seed, progress=progress)
+    info["timings"]["load"] = round(loaded, 3)
+    return audio, info

@@ -1,0 +1,60 @@
+"""What the neural renderer is conditioned on, built the same way in training and inference.
+
+- **score frames** `[F, T]` (`score_tokens.frames.score_frames`) of the tracks a stem holds;
+- a **global vector** `[G]`: which note tracks sound (the stem), whether the vocal is sung
+  (the corpus also plays some vocal lines on a GM lead instrument), and the tempo.
+
+A stem names the tracks it holds: `mix` (every track), `vocal`, `accompaniment` (every track
+but the vocal) or one instrument.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import numpy as np
+
+from score_tokens.frames import score_frames
+from score_tokens.score import NOTE_TRACKS, Score
+
+GLOBAL_DIM = len(NOTE_TRACKS) + 2
+TEMPO_SCALE = 120.0
+
+
+def stem_tracks(stem: str, present: Iterable[str]) -> tuple[str, ...]:
+    """The note tracks of `present` that `stem` holds."""
+    have = [t for t in NOTE_TRACKS if t in set(present)]
+    if stem == "mix":
+        return tuple(have)
+    if stem == "accompaniment":
+        return tuple(t for t in have if t != "vocal")
+    if stem in NOTE_TRACKS:
+        return (stem,) if stem in have else ()
+    raise ValueError(f"unknown stem {stem!r} (mix, accompaniment or one of {NOTE_TRACKS})")
+
+
+def global_condition(tracks: Iterable[str], sung_vocal: bool, tempo_bpm: float) -> np.ndarray:
+    """`[G]` float32: tracks present (one per note track), sung vocal, tempo / 120."""
+    present = set(tracks)
+    vector = [1.0 if t in present else 0.0 for t in NOTE_TRACKS]
+    vector += [1.0 if sung_vocal and "vocal" in present else 0.0, tempo_bpm / TEMPO_SCALE]
+    return np.asarray(vector, dtype=np.float32)
+
+
+def score_tempo(score: Score) -> float:
+    """The tempo the score starts in (bpm)."""
+    return min(score.tempos, key=lambda t: t.tick).bpm
+
+
+def render_conditions(
+    score: Score,
+    stem: str,
+    frame_rate: float,
+    num_frames: int | None = None,
+    sung_vocal: bool = True,
+) -> tuple[np.ndarray, np.ndarray]:
+    """`(score frames [F, T], global vector [G])` for rendering `stem` of `score`."""
+    present = [t for t in NOTE_TRACKS if score.notes(t)]
+    tracks = stem_tracks(stem, present)
+    frames = score_frames(score, frame_rate, num_frames, tracks)
+    return frames, global_condition(tracks, sung_vocal, score_tempo(score))

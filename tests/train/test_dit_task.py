@@ -1,0 +1,132 @@
+"""The renderer's DiT end to end on a tiny built corpus: latents -> training -> rendering."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from renderer.codec import AudioCodec
+from renderer.dit import LatentDiT
+from renderer.modeling import CheckpointError
+from renderer.rvq import ResidualVQ, RvqConfig
+from renderer.vae import Vae, VaeConfig
+from score_tokens.frames import NUM_FRAME_FEATURES
+from seedmusic.config import load_config
+from seedmusic.data.corpus import Corpus
+from seedmusic.data.latents import load_stem, read_info
+from seedmusic.neural_render import NeuralRenderer, NeuralRenderSettings
+from seedmusic.render_conditions import GLOBAL_DIM
+from seedmusic.train.dit_task import DitTaskConfig
+
+ROOT = Path(__file__).resolve().parents[2]
+TINY = ROOT / "configs" / "dit" / "tiny.yaml"
+
+
+def test_shipped_configs_fit_the_shipped_codec_and_the_score_frames() -> None:
+    for name in ("tiny", "reference"):
+        config = load_config(DitTaskConfig, ROOT / "configs" / "dit" / f"{name}.yaml")
+        assert config.dit.frame_dim == NUM_FRAME_FEATURES
+        assert config.dit.global_dim == GLOBAL_DIM
+    reference = load_config(DitTaskConfig, ROOT / "configs" / "dit" / "reference.yaml")
+    codec = VaeConfig.reference()
+    assert reference.dit.latent_dim == codec.latent_channels
+    assert reference.dit.codebook_size == RvqConfig.reference().codebook_size
+    assert reference.dit.num_codebooks <= RvqConfig.reference().num_codebooks
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """A tiny 8 kHz corpus, a tiny random codec, and the codec's latents of the corpus."""
+    from seedmusic.data.build import BuildConfig, build
+    from seedmusic.data.latents import encode_corpus
+
+    root = tmp_path_factory.mktemp("dit")
+    build(BuildConfig(out=root / "corpus", hours=0.001, workers=1, shard_size=2, sample_rate=8000))
+    torch.manual_seed(0)
+    AudioCodec(Vae(VaeConfig.tiny_stft()), ResidualVQ(RvqConfig.tiny())).save_pretrained(
+        root / "codec"
+    )
+    encode_corpus(root / "corpus", root / "codec", root / "latents", progress=False)
+    return {"corpus": root / "corpus", "codec": root / "codec", "latents": root / "latents"}
+
+
+@pytest.mark.slow
+def test_latents_hold_every_stem_at_the_codec_frame_rate(built: dict[str, Path], run_cli) -> None:  # type: ignore[no-untyped-def]
+    corpus = Corpus(built["corpus"])
+    piece = corpus.pieces()[0]
+    info = read_info(built["latents"])
+    assert (info["latent_dim"], info["num_codebooks"], info["frame_rate"]) == (8, 2, 250.0)
+    mix = load_stem(built["latents"], "mix", piece.id)
+    accompaniment = load_stem(built["latents"], "accompaniment", piece.id)
+    assert mix is not None and accompaniment is not None
+    latents, codes = mix
+    assert latents.shape[0] == 8 and codes.shape == (2, latents.shape[1])
+    assert abs(latents.shape[1] - piece.seconds * 250) <= 2
+    # a re-run writes nothing; a codec of another shape is refused in one line
+    result = run_cli(
+        "data", "latents", "--corpus", built["corpus"], "--out", built["latents"],
+        "--codec", built["codec"],
+    )  # fmt: skip
+    assert result.code == 0 and "mix 0 new" in result.out
+    other = built["codec"].parent / "other-codec"
+    torch.manual_seed(1)
+    AudioCodec(Vae(VaeConfig.tiny_stft()), ResidualVQ(RvqConfig.tiny())).save_pretrained(other)
+    result = run_cli(
+        "data", "latents", "--corpus", built["corpus"], "--out", built["latents"], "--codec", other
+    )
+    assert result.code == 2 and result.err.startswith("error:") and "another codec" in result.err
+    result = run_cli(
+        "data", "latents", "--corpus", built["corpus"], "--out", other, "--stems", "kazoo"
+    )
+    assert result.code == 2 and "unknown stem" in result.err
+
+
+@pytest.mark.slow
+def test_a_tiny_dit_trains_exports_and_renders_a_song_in_windows(  # type: ignore[no-untyped-def]
+    built: dict[str, Path], run_cli, tmp_path: Path
+) -> None:
+    from seedmusic.data.example_song import example_song
+
+    split = Corpus(built["corpus"]).pieces()[0].split
+    sets = [
+        f"data.corpus={built['corpus']}",
+        f"data.latents={built['latents']}",
+        f"data.split={split}",
+    ]
+    args = [x for s in sets for x in ("--set", s)]
+    result = run_cli("train", "dit", "--config", TINY, "--out", tmp_path / "run", *args)
+    assert result.code == 0, result.err
+    dit = LatentDiT.from_pretrained(tmp_path / "run" / "final")
+    assert float(dit.latent_std.min()) > 0 and float(dit.latent_mean.abs().sum()) > 0
+    renderer = NeuralRenderer(dit, AudioCodec.from_pretrained(built["codec"]))
+    score = example_song()
+    score.end_tick = score.bar_starts()[2]  # two bars: 1.2 k frames at 250 frames/s
+    for track in score.tracks.values():
+        track.notes = [n for n in track.notes if n.end <= score.end_tick]
+    settings = NeuralRenderSettings(steps=2, guidance=1.5, window=400, overlap=100)
+    audio, info = renderer.render(score, stems=True, seed=3, settings=settings)
+    assert info["trained"] and set(info["timings"]) == {"dit", "vae"}
+    assert {"mix", "vocal", "accompaniment"} <= set(audio)
+    length = len(audio["mix"])
+    assert abs(length - score.duration_seconds() * 8000) <= 32
+    assert all(
+        len(a) == length and a.dtype == np.float32 and np.isfinite(a).all() for a in audio.values()
+    )
+    np.testing.assert_allclose(audio["mix"], audio["vocal"] + audio["accompaniment"], atol=1e-6)
+    again, _ = renderer.render(score, stems=False, seed=3, settings=settings)
+    repeat, _ = renderer.render(score, stems=False, seed=3, settings=settings)
+    np.testing.assert_array_equal(again["mix"], repeat["mix"])  # same seed, same audio
+    with pytest.raises(CheckpointError, match="latents"):
+        NeuralRenderer(
+            LatentDiT(dit.config.__class__(**{**vars(dit.config), "latent_dim": 16})),
+            renderer.codec,
+        )
+
+
+def test_training_without_latents_is_a_one_line_user_error(run_cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    result = run_cli("train", "dit", "--config", TINY, "--out", tmp_path / "run")
+    assert result.code == 2
+    assert result.err.startswith("error:") and "data.corpus" in result.err
