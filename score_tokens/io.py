@@ -95,7 +95,8 @@ def atomic_write(path: Path, write: Callable[[Path], object]) -> None:
     """Call `write(temp)` on a temporary file beside `path`, then rename it to `path`.
 
     The temporary file keeps `path`'s suffix (some writers look at it) and is removed if
-    `write` raises.
+    `write` raises. `path` gets the mode a plain `open` would give it (0o666 less the umask),
+    not the temporary file's private 0o600.
     """
     handle, temp_name = tempfile.mkstemp(
         prefix=f".{path.stem}.", suffix=f".tmp{path.suffix}", dir=path.parent
@@ -104,10 +105,35 @@ def atomic_write(path: Path, write: Callable[[Path], object]) -> None:
     temp = Path(temp_name)
     try:
         write(temp)
+        os.chmod(temp, file_mode())
         os.replace(temp, path)
     except BaseException:
         temp.unlink(missing_ok=True)
         raise
+
+
+def current_umask() -> int:
+    """The process's umask, read without changing it where Linux's /proc tells it."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    mask = os.umask(0o022)  # elsewhere: set and restore (not thread-safe, but brief)
+    os.umask(mask)
+    return mask
+
+
+def file_mode() -> int:
+    """The mode a new file gets from `open`: 0o666 less the umask."""
+    return 0o666 & ~current_umask()
+
+
+def folder_mode() -> int:
+    """The mode a new folder gets from `mkdir`: 0o777 less the umask."""
+    return 0o777 & ~current_umask()
 
 
 def _reader_for(suffix: str) -> Callable[[Path], Score]:

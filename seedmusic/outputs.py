@@ -1,4 +1,9 @@
-"""Writing command outputs: JSON files and the `analyze` output folder, never half-written."""
+"""Writing command outputs: JSON files and output folders, never half-written.
+
+Every file gets the mode a plain `open` gives it under the user's umask (usually 0o644), and a
+new output folder 0o777 less the umask, although they are staged through `tempfile` (whose
+files and folders are private, 0o600 / 0o700).
+"""
 
 from __future__ import annotations
 
@@ -6,12 +11,19 @@ import json
 import os
 import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from score_tokens.io import atomic_write, write_score
+from score_tokens.io import atomic_write, file_mode, folder_mode, write_score
 from score_tokens.score import Score
+from seedmusic.errors import UserError
+
+Writer = Callable[[Path], object]
+"""Writes one output file at the path it is given."""
+
+SCORE_FILES: tuple[str, ...] = ("score.json", "score.mid", "score.musicxml", "score.png")
+NOTATION_STEPS_PER_BEAT = 12
 
 ANALYSIS_FILES: tuple[str, ...] = (
     "analysis.json",
@@ -32,7 +44,7 @@ def write_analysis_outputs(
     folder: Path, analysis: dict[str, Any], score: Score, tokens: dict[str, Any]
 ) -> None:
     """Write `ANALYSIS_FILES` into `folder`; all of them appear, or none (a new folder is removed)."""
-    writers: dict[str, Callable[[Path], object]] = {
+    writers: dict[str, Writer] = {
         "analysis.json": lambda path: write_json(path, analysis),
         "tokens.json": lambda path: write_json(path, tokens),
     }
@@ -41,24 +53,96 @@ def write_analysis_outputs(
     write_all_or_nothing(folder, {name: writers[name] for name in ANALYSIS_FILES})
 
 
-def write_all_or_nothing(folder: Path, writers: dict[str, Callable[[Path], object]]) -> None:
+def score_writers(score: Score) -> dict[str, Writer]:
+    """Writers for `SCORE_FILES`; `score.musicxml` holds the score snapped to a 1/12-beat grid
+    (`seedmusic.composer.pipeline.notation_copy`: MusicXML cannot write tick-exact grooves)."""
+
+    def notation(path: Path) -> None:
+        from seedmusic.composer.pipeline import notation_copy
+
+        steps = NOTATION_STEPS_PER_BEAT
+        write_score(notation_copy(score, steps) if score.ticks_per_beat >= steps else score, path)
+
+    return {
+        "score.json": lambda path: write_score(score, path),
+        "score.mid": lambda path: write_score(score, path),
+        "score.musicxml": notation,
+        "score.png": lambda path: write_score(score, path),
+    }
+
+
+def write_all_or_nothing(folder: Path, writers: Mapping[str, Writer]) -> None:
     """Write each file `name` of `writers` into `folder` with `writers[name](path)`.
 
-    Every file is written into a staging folder inside `folder` first and moved into place only
-    when all of them succeeded; on a failure nothing is moved, and a folder this call created
-    is removed.
+    A name may hold subfolders (`"stems/vocal.wav"`). Every file is written into a staging
+    folder first and moved into place only when all of them succeeded; on a failure nothing is
+    moved and nothing this call created is left behind. A new `folder` is its staging folder
+    (made beside it) renamed, so it appears complete or not at all; into an existing folder the
+    entries are moved one by one, and a subfolder replaces the old one of that name wholly.
+    Files and folders get the modes the umask gives (see the module docstring).
+
+    Raises:
+        UserError: `folder` is a file.
     """
-    created = not folder.exists()
-    folder.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".staging.", dir=folder))
+    check_output_folder(folder)
+    created = [path for path in (folder, *folder.parents) if not path.exists()]
+    if created:
+        folder.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(
+        tempfile.mkdtemp(
+            prefix=f".{folder.name or 'out'}.staging.",
+            dir=folder.parent if created else folder,
+        )
+    )
     try:
         for name, write in writers.items():
-            write(staging / name)
-        for name in writers:
-            os.replace(staging / name, folder / name)
+            path = staging / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            write(path)
+        _give_umask_modes(staging)
+        if not (created and _rename_folder(staging, folder)):
+            folder.mkdir(exist_ok=True)
+            _move_entries(staging, folder)
     except BaseException:
         if created:
-            shutil.rmtree(folder, ignore_errors=True)
+            shutil.rmtree(created[-1], ignore_errors=True)  # the outermost folder made here
         raise
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+def check_output_folder(folder: Path) -> None:
+    """Raise `UserError` when `folder` cannot be an output folder (it is a file): a check to
+    make before long work, as `write_all_or_nothing` makes it only at the end."""
+    if folder.exists() and not folder.is_dir():
+        raise UserError(f"cannot write into {str(folder)!r}: it is a file")
+
+
+def _give_umask_modes(root: Path) -> None:
+    """`folder_mode()` for `root` and the folders in it, `file_mode()` for its files."""
+    files, folders = file_mode(), folder_mode()
+    os.chmod(root, folders)
+    for parent, names, filenames in os.walk(root):
+        for name in names:
+            os.chmod(os.path.join(parent, name), folders)
+        for name in filenames:
+            os.chmod(os.path.join(parent, name), files)
+
+
+def _rename_folder(staging: Path, folder: Path) -> bool:
+    """Rename `staging` to the new `folder`; False when `folder` appeared meanwhile."""
+    try:
+        os.rename(staging, folder)
+    except OSError:
+        if folder.is_dir():
+            return False
+        raise
+    return True
+
+
+def _move_entries(staging: Path, folder: Path) -> None:
+    for path in sorted(staging.iterdir()):
+        target = folder / path.name
+        if path.is_dir() and target.is_dir() and not target.is_symlink():
+            shutil.rmtree(target)
+        os.replace(path, target)

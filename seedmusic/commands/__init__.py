@@ -4,6 +4,28 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from seedmusic.commands import analyze, codec, compose, data, demo, score, tokens, train
+from seedmusic.commands import (
+    analyze,
+    codec,
+    compose,
+    data,
+    demo,
+    generate,
+    render,
+    score,
+    tokens,
+    train,
+)
 
-VERB_MODULES: list[ModuleType] = [demo, compose, score, analyze, tokens, data, codec, train]
+VERB_MODULES: list[ModuleType] = [
+    demo,
+    generate,
+    compose,
+    render,
+    score,
+    analyze,
+    tokens,
+    data,
+    codec,
+    train,
+]

@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
-import tempfile
 import zipfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from score_tokens.io import atomic_write
 from seedmusic.errors import UserError
 
 logger = logging.getLogger(__name__)
@@ -165,11 +164,9 @@ def read_codes(path: Path) -> dict[str, np.ndarray]:
 
 def _write_npz(path: Path, **arrays: Any) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".npz", dir=path.parent)
-    os.close(fd)
-    try:
-        np.savez(tmp, **arrays)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+
+    def write(temp: Path) -> None:
+        with open(temp, "wb") as handle:  # a file object: savez appends no suffix
+            np.savez(handle, **arrays)
+
+    atomic_write(path, write)

@@ -18,13 +18,13 @@ from pathlib import Path
 from typing import Any
 
 from score_tokens.errors import ScoreError
-from score_tokens.io import read_score, write_score
+from score_tokens.io import read_score
 from seedmusic.composer.decode import Sampling
 from seedmusic.composer.lyrics_input import parse_lyrics, read_lyrics_argument
-from seedmusic.composer.pipeline import Composer, ComposeRequest, Composition, notation_copy
+from seedmusic.composer.pipeline import Composer, ComposeRequest, Composition
 from seedmusic.composer.style import parse_style
 from seedmusic.errors import UserError
-from seedmusic.outputs import write_all_or_nothing, write_json
+from seedmusic.outputs import Writer, score_writers, write_all_or_nothing, write_json
 
 logger = logging.getLogger(__name__)
 
@@ -50,6 +50,27 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
             + " into DIR."
         ),
     )
+    add_composer_arguments(parser)
+    parser.add_argument(
+        "--from",
+        dest="source",
+        type=Path,
+        default=None,
+        metavar="SCORE",
+        help="a score to re-compose bars of",
+    )
+    parser.add_argument(
+        "--bars",
+        default=None,
+        metavar="A-B",
+        help="with --from: the bars to re-compose (1-based, inclusive)",
+    )
+    parser.add_argument("-o", "--output", type=Path, required=True, metavar="DIR")
+    parser.set_defaults(func=run)
+
+
+def add_composer_arguments(parser: argparse.ArgumentParser) -> None:
+    """The composer's options, shared by `compose` and `generate`."""
     parser.add_argument(
         "--lyrics",
         metavar="FILE|TEXT",
@@ -84,28 +105,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="classifier-free guidance scale (1: off)",
     )
     parser.add_argument(
-        "--from",
-        dest="source",
-        type=Path,
-        default=None,
-        metavar="SCORE",
-        help="a score to re-compose bars of",
-    )
-    parser.add_argument(
-        "--bars",
-        default=None,
-        metavar="A-B",
-        help="with --from: the bars to re-compose (1-based, inclusive)",
-    )
-    parser.add_argument(
         "--checkpoint",
         type=Path,
         default=None,
         metavar="DIR",
         help="composer checkpoint (default: checkpoints/composer)",
     )
-    parser.add_argument("-o", "--output", type=Path, required=True, metavar="DIR")
-    parser.set_defaults(func=run)
 
 
 def _bar_range(text: str | None) -> tuple[int, int]:
@@ -129,9 +134,9 @@ def _sampling(args: argparse.Namespace) -> Sampling:
 
 
 def _compose(args: argparse.Namespace) -> Composition:
-    style = parse_style(args.style, tempo=args.tempo, key=args.key, meter=args.meter)
-    sampling = _sampling(args)
     if args.source is not None:
+        style = parse_style(args.style, tempo=args.tempo, key=args.key, meter=args.meter)
+        sampling = _sampling(args)
         if args.lyrics:
             raise UserError("--from re-composes the score's own words: leave out --lyrics")
         first, last = _bar_range(args.bars)
@@ -149,9 +154,22 @@ def _compose(args: argparse.Namespace) -> Composition:
         raise UserError("--bars needs --from SCORE")
     if args.lyrics is None:
         raise UserError("pass --lyrics FILE|TEXT (or --from SCORE --bars A-B)")
+    return run_composer(args, compose_request(args))
+
+
+def compose_request(args: argparse.Namespace) -> ComposeRequest:
+    """The request that `add_composer_arguments`' options describe (`UserError` if unusable)."""
+    style = parse_style(args.style, tempo=args.tempo, key=args.key, meter=args.meter)
+    sampling = _sampling(args)
+    if args.lyrics is None:
+        raise UserError("pass --lyrics FILE|TEXT")
     sheet = parse_lyrics(read_lyrics_argument(args.lyrics), args.language)
+    return ComposeRequest(sheet, style, args.prompt, args.seed, sampling)
+
+
+def run_composer(args: argparse.Namespace, request: ComposeRequest) -> Composition:
+    """Compose `request` with the `--checkpoint` composer (progress bar on a terminal)."""
     composer = Composer.from_pretrained(args.checkpoint)
-    request = ComposeRequest(sheet, style, args.prompt, args.seed, sampling)
     return composer.compose(request, progress=sys.stderr.isatty())
 
 
@@ -165,17 +183,16 @@ def run(args: argparse.Namespace) -> int:
 
 def write_compose_outputs(folder: Path, result: Composition) -> None:
     """Write `COMPOSE_FILES` into `folder`: all of them, or none (a new folder is removed)."""
-    write_all_or_nothing(
-        folder,
-        {
-            "score.json": lambda path: write_score(result.score, path),
-            "score.mid": lambda path: write_score(result.score, path),
-            "score.musicxml": lambda path: write_score(notation_copy(result.score), path),
-            "score.png": lambda path: write_score(result.score, path),
-            "tokens.json": lambda path: write_json(path, _tokens_document(result)),
-            "summary.json": lambda path: write_json(path, result.summary),
-        },
-    )
+    writers = composition_writers(result)
+    writers["summary.json"] = lambda path: write_json(path, result.summary)
+    write_all_or_nothing(folder, writers)
+
+
+def composition_writers(result: Composition) -> dict[str, Writer]:
+    """Writers for `COMPOSE_FILES` but `summary.json`: the score files and `tokens.json`."""
+    writers = score_writers(result.score)
+    writers["tokens.json"] = lambda path: write_json(path, _tokens_document(result))
+    return writers
 
 
 def _tokens_document(result: Composition) -> dict[str, Any]:
