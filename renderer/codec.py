@@ -12,7 +12,6 @@ from __future__ import annotations
 import logging
 import math
 import os
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Self
 
@@ -24,6 +23,7 @@ from torch import nn
 
 from renderer.modeling import CheckpointError
 from renderer.vae import Vae
+from score_tokens.io import atomic_write
 
 if TYPE_CHECKING:
     from renderer.rvq import ResidualVQ
@@ -229,12 +229,5 @@ def write_audio(path: str | os.PathLike[str], wav: np.ndarray, sample_rate: int)
     if wav.ndim != 2:
         raise ValueError(f"audio to write must be [channels, samples], got shape {wav.shape}")
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=target.suffix, dir=target.parent)
-    os.close(fd)
-    try:
-        sf.write(tmp, np.clip(wav.T, -1.0, 1.0), sample_rate)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write(target, lambda tmp: sf.write(tmp, np.clip(wav.T, -1.0, 1.0), sample_rate))
     return target

@@ -39,6 +39,7 @@ from seedmusic.render_conditions import GLOBAL_DIM, render_conditions
 logger = logging.getLogger(__name__)
 
 INSTRUMENT_STEMS: tuple[str, ...] = ("bass", "piano", "guitar", "drums")
+SAMPLE_RATE = 24000
 
 
 @dataclass(frozen=True)
@@ -198,10 +199,18 @@ def _holds(stem: str, present: list[str]) -> bool:
 def render_neural(
     score: Score, stems: bool = False, seed: int = 0, progress: bool | None = None
 ) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
-    """Render `score` with the shipped neural renderer (see `NeuralRenderer.render`)."""
+    """Render `score` with the shipped neural renderer (see `NeuralRenderer.render`) into
+    24 kHz audio (resampled when the codec works at another rate)."""
     started = time.perf_counter()
     renderer = NeuralRenderer.from_pretrained()
     loaded = time.perf_counter() - started
     audio, info = renderer.render(score, stems=stems, seed=seed, progress=progress)
     info["timings"]["load"] = round(loaded, 3)
+    if renderer.sample_rate != SAMPLE_RATE:  # a codec at another rate: songs are 24 kHz
+        import librosa
+
+        audio = {
+            name: librosa.resample(wav, orig_sr=renderer.sample_rate, target_sr=SAMPLE_RATE)
+            for name, wav in audio.items()
+        }
     return audio, info

@@ -16,15 +16,19 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     """Add the `demo` verb."""
     parser = subparsers.add_parser(
         "demo",
-        help="push the example song through every stage and write the results",
+        help="the main job: lyrics + style -> a sung song with the shipped models, checked",
         description=(
-            "Render the example song with FluidSynth, analyze the audio, score the analysis "
-            "against the song's ground truth, run the generation pipeline, and write it all "
-            "into DIR with a summary."
+            "Compose a song from the demo's lyrics and style with the shipped composer, render "
+            "it with the trained neural renderer (with stems), analyze it and score it against "
+            "its own score, render the same score with the exact synth renderer for comparison, "
+            "round-trip the song through the codec, and run the MIR showcase on the example "
+            "song; write it all into DIR with a summary."
         ),
     )
     parser.add_argument("-o", "--output", type=Path, default=Path("out/demo"), metavar="DIR")
-    parser.add_argument("--seed", type=int, default=0, help="random seed of generation (0)")
+    parser.add_argument(
+        "--seed", type=int, default=0, help="random seed of composing and rendering (0)"
+    )
     parser.set_defaults(func=run)
 
 

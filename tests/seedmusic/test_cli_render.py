@@ -297,3 +297,65 @@ def test_a_missing_neural_checkpoint_is_one_error_line(
     assert render(score_file, "-o", tmp_path / "out") == 2
     assert capsys.readouterr().err == "error: no DiT checkpoint at checkpoints/dit\n"
     assert not (tmp_path / "out").exists()
+
+
+def _tiny_checkpoints(folder: Path, latent_dim: int = 8) -> Path:
+    """A checkpoints folder with a tiny codec (8 kHz) and a tiny score-frame DiT for it."""
+    import dataclasses
+
+    import torch
+
+    from renderer.codec import AudioCodec
+    from renderer.dit import DitConfig, LatentDiT
+    from renderer.rvq import ResidualVQ, RvqConfig
+    from renderer.vae import Vae, VaeConfig
+    from score_tokens.frames import NUM_FRAME_FEATURES
+    from seedmusic.render_conditions import GLOBAL_DIM
+
+    torch.manual_seed(0)
+    AudioCodec(Vae(VaeConfig.tiny_stft()), ResidualVQ(RvqConfig.tiny())).save_pretrained(
+        folder / "codec"
+    )
+    config = dataclasses.replace(
+        DitConfig.tiny(),
+        latent_dim=latent_dim,
+        global_dim=GLOBAL_DIM,
+        frame_dim=NUM_FRAME_FEATURES,
+        frame_channels=8,
+        patch_size=2,
+    )
+    LatentDiT(config).save_pretrained(folder / "dit")
+    return folder
+
+
+def test_the_real_neural_chain_renders_from_the_checkpoints_folder(
+    umask_022: None, score_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SEEDMUSIC_CHECKPOINTS", str(_tiny_checkpoints(tmp_path / "checkpoints")))
+    out = tmp_path / "out"
+    assert render(score_file, "-o", out, "--stems", "--no-adherence", "--seed", "2") == 0
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["renderer"] == "neural"
+    assert {"render", "dit", "vae", "load"} <= summary["timings"].keys()
+    mix = read(out / "song.wav")  # 24 kHz although the tiny codec works at 8 kHz
+    assert abs(len(mix) / 24000 - short_song(2).duration_seconds()) < 0.01
+    vocal, accompaniment = read(out / "stems/vocal.wav"), read(out / "stems/accompaniment.wav")
+    np.testing.assert_allclose(vocal + accompaniment, mix, atol=2e-4)
+    again = tmp_path / "again"
+    assert render(score_file, "-o", again, "--no-adherence", "--seed", "2") == 0
+    assert render(score_file, "-o", tmp_path / "third", "--no-adherence", "--seed", "2") == 0
+    assert (again / "song.wav").read_bytes() == (tmp_path / "third" / "song.wav").read_bytes()
+
+
+def test_a_dit_that_does_not_fit_the_codec_is_one_error_line(
+    score_file: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    folder = _tiny_checkpoints(tmp_path / "checkpoints", latent_dim=16)
+    monkeypatch.setenv("SEEDMUSIC_CHECKPOINTS", str(folder))
+    assert render(score_file, "-o", tmp_path / "out", "--no-adherence") == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error:") and "16-channel latents" in err and err.count("\n") == 1
+    assert not (tmp_path / "out").exists()
