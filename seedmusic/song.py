@@ -85,6 +85,8 @@ class RenderedSong:
     seed: int
     timings: dict[str, float] = field(default_factory=dict)
     """Seconds per stage: "render", the neural renderer's own stages, "adherence"."""
+    details: dict[str, Any] = field(default_factory=dict)
+    """What the renderer says about how it rendered (the neural chain, its steps, guidance)."""
     adherence: Adherence | None = None
     """None when it was not measured."""
 
@@ -159,21 +161,23 @@ def render_song(
 
 
 def _render(score: Score, request: RenderRequest, progress: bool) -> RenderedSong:
-    timings: dict[str, float] = {}
+    info: dict[str, Any] = {"trained": True}
     if request.renderer == "synth":
         mix, parts = _render_synth(score, request.seed, request.language)
-        trained = True
     else:
-        mix, parts, trained, timings = _render_neural(score, request.stems, request.seed, progress)
+        mix, parts, info = _render_neural(score, request.stems, request.seed, progress)
         mix, parts = _limited(mix, parts)
+    timings = {str(stage): float(seconds) for stage, seconds in info.get("timings", {}).items()}
+    details = {k: v for k, v in info.items() if k not in ("trained", "timings")}
     return RenderedSong(
         mix=mix,
         stems=_stem_set(score, mix, parts) if request.stems else {},
         sample_rate=SAMPLE_RATE,
         renderer=request.renderer,
-        trained=trained,
+        trained=bool(info.get("trained", False)),
         seed=request.seed,
         timings=timings,
+        details=details,
     )
 
 
@@ -188,24 +192,15 @@ def _render_synth(
 
 def _render_neural(
     score: Score, stems: bool, seed: int, progress: bool
-) -> tuple[np.ndarray, dict[str, np.ndarray], bool, dict[str, float]]:
-    """`(mix, stems, trained, timings)` from `seedmusic.neural_render.render_neural`."""
-    try:
-        from seedmusic.neural_render import render_neural
-    except ModuleNotFoundError as exc:
-        if exc.name != "seedmusic.neural_render":
-            raise
-        raise UserError(
-            "the neural renderer is not installed (no seedmusic.neural_render); "
-            "use --renderer synth"
-        ) from None
+) -> tuple[np.ndarray, dict[str, np.ndarray], dict[str, Any]]:
+    """`(mix, stems, info)` from `seedmusic.neural_render.render_neural`."""
+    from seedmusic.neural_render import render_neural
+
     audio, info = render_neural(score, stems=stems, seed=seed, progress=progress)
     if "mix" not in audio:
         raise RuntimeError("the neural renderer returned no mix")
     arrays = {name: np.asarray(wav, dtype=np.float32).reshape(-1) for name, wav in audio.items()}
-    mix = arrays.pop("mix")
-    timings = {str(stage): float(seconds) for stage, seconds in info.get("timings", {}).items()}
-    return mix, arrays, bool(info.get("trained", False)), timings
+    return arrays.pop("mix"), arrays, info
 
 
 def _limited(
@@ -287,6 +282,7 @@ def song_summary(song: RenderedSong, timings: dict[str, float] | None = None) ->
         "stems": song.stem_files(),
         "adherence": song.adherence,
         "timings": {stage: round(seconds, 3) for stage, seconds in stages.items()},
+        **({"renderer_details": song.details} if song.details else {}),
     }
 
 
