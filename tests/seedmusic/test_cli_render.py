@@ -20,6 +20,7 @@ from score_tokens.score import Score
 from seedmusic.cli import main
 from seedmusic.data.example_song import example_song
 from seedmusic.outputs import write_all_or_nothing
+from tests.seedmusic.tiny_neural import tiny_checkpoints
 
 STEMS = ("vocal", "accompaniment", "bass", "piano", "guitar", "drums")
 SCORE_FILES = ("score.json", "score.mid", "score.musicxml", "score.png")
@@ -299,39 +300,10 @@ def test_a_missing_neural_checkpoint_is_one_error_line(
     assert not (tmp_path / "out").exists()
 
 
-def _tiny_checkpoints(folder: Path, latent_dim: int = 8) -> Path:
-    """A checkpoints folder with a tiny codec (8 kHz) and a tiny score-frame DiT for it."""
-    import dataclasses
-
-    import torch
-
-    from renderer.codec import AudioCodec
-    from renderer.dit import DitConfig, LatentDiT
-    from renderer.rvq import ResidualVQ, RvqConfig
-    from renderer.vae import Vae, VaeConfig
-    from score_tokens.frames import NUM_FRAME_FEATURES
-    from seedmusic.render_conditions import GLOBAL_DIM
-
-    torch.manual_seed(0)
-    AudioCodec(Vae(VaeConfig.tiny_stft()), ResidualVQ(RvqConfig.tiny())).save_pretrained(
-        folder / "codec"
-    )
-    config = dataclasses.replace(
-        DitConfig.tiny(),
-        latent_dim=latent_dim,
-        global_dim=GLOBAL_DIM,
-        frame_dim=NUM_FRAME_FEATURES,
-        frame_channels=8,
-        patch_size=2,
-    )
-    LatentDiT(config).save_pretrained(folder / "dit")
-    return folder
-
-
 def test_the_real_neural_chain_renders_from_the_checkpoints_folder(
     umask_022: None, score_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("SEEDMUSIC_CHECKPOINTS", str(_tiny_checkpoints(tmp_path / "checkpoints")))
+    monkeypatch.setenv("SEEDMUSIC_CHECKPOINTS", str(tiny_checkpoints(tmp_path / "checkpoints")))
     out = tmp_path / "out"
     assert render(score_file, "-o", out, "--stems", "--no-adherence", "--seed", "2") == 0
     summary = json.loads((out / "summary.json").read_text())
@@ -353,7 +325,7 @@ def test_a_dit_that_does_not_fit_the_codec_is_one_error_line(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    folder = _tiny_checkpoints(tmp_path / "checkpoints", latent_dim=16)
+    folder = tiny_checkpoints(tmp_path / "checkpoints", latent_dim=16)
     monkeypatch.setenv("SEEDMUSIC_CHECKPOINTS", str(folder))
     assert render(score_file, "-o", tmp_path / "out", "--no-adherence") == 2
     err = capsys.readouterr().err

@@ -1,0 +1,126 @@
+"""`seedmusic edit`: only the changed bars are re-rendered; the rest is the source, bit for bit."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from score_tokens.edit import transpose
+from score_tokens.io import write_score
+from score_tokens.score import Score, TempoChange
+from seedmusic.cli import main
+from seedmusic.data.example_song import example_song
+from seedmusic.edit import changed_spans, edit_song
+from seedmusic.neural_render import NeuralRenderer, NeuralRenderSettings
+from tests.seedmusic.tiny_neural import tiny_checkpoints
+
+RATE = 24000
+
+
+def four_bars() -> Score:
+    score = example_song()
+    end = 4 * 4 * score.ticks_per_beat
+    for track in score.tracks.values():
+        track.notes[:] = [note for note in track.notes if note.tick < end]
+    score.chords = [chord for chord in score.chords if chord.tick < end]
+    score.sections = [section for section in score.sections if section.tick < end]
+    score.end_tick = end
+    return score.validate()
+
+
+def bar_two_transposed(score: Score) -> Score:
+    from score_tokens.edit import replace_bars, select_bars
+
+    return replace_bars(score, 1, 2, transpose(select_bars(score, 1, 2), 2))
+
+
+def test_spans_cover_the_changed_bars_and_a_tempo_change_runs_to_the_end() -> None:
+    score = four_bars()
+    bar = score.duration_seconds() / 4
+    spans = changed_spans(score, bar_two_transposed(score), score.duration_seconds())
+    assert [(s.first_bar, s.stop_bar) for s in spans] == [(1, 2)]
+    assert spans[0].start == pytest.approx(bar) and spans[0].end == pytest.approx(2 * bar)
+    assert spans[0].to_json()["bars"] == [2, 2]  # 1-based, inclusive
+    slower = score.copy()
+    slower.tempos = [*score.tempos, TempoChange(2 * 4 * score.ticks_per_beat, 60.0)]
+    spans = changed_spans(score, slower, score.duration_seconds())
+    assert [(s.first_bar, s.stop_bar) for s in spans] == [(2, 4)]
+    assert changed_spans(score, score.copy(), score.duration_seconds()) == []
+
+
+@pytest.fixture(scope="module")
+def renderer(tmp_path_factory: pytest.TempPathFactory) -> NeuralRenderer:
+    folder = tiny_checkpoints(tmp_path_factory.mktemp("checkpoints"))
+    return NeuralRenderer.from_pretrained(folder / "dit", folder / "codec")
+
+
+def test_only_the_span_changes_and_the_rest_is_the_source(renderer: NeuralRenderer) -> None:
+    score = four_bars()
+    seconds = score.duration_seconds()
+    rng = np.random.default_rng(0)
+    source = rng.uniform(-0.3, 0.3, size=(2, round(seconds * RATE)))  # stereo, 24 kHz
+    settings = NeuralRenderSettings(steps=2, window=300, overlap=50)
+    result = edit_song(renderer, source, RATE, score, bar_two_transposed(score), settings=settings)
+    assert result.audio.shape == source.shape
+    (span,) = result.spans
+    start, end = round(span.start * RATE), round(span.end * RATE)
+    np.testing.assert_array_equal(result.audio[:, :start], source[:, :start])
+    np.testing.assert_array_equal(result.audio[:, end:], source[:, end:])
+    assert not np.allclose(
+        result.audio[:, start + 2400 : end - 2400], source[:, start + 2400 : end - 2400]
+    )
+    assert result.unchanged_seconds == pytest.approx(seconds * 3 / 4, abs=1e-3)
+    assert set(result.timings) == {"encode", "dit", "vae"}
+
+
+def test_the_edit_verb_writes_the_song_the_score_and_edit_json(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SEEDMUSIC_CHECKPOINTS", str(tiny_checkpoints(tmp_path / "checkpoints")))
+    score = four_bars()
+    song = tmp_path / "song"
+    song.mkdir()
+    write_score(score, song / "score.json")
+    rng = np.random.default_rng(1)
+    source = rng.uniform(-0.3, 0.3, size=round(score.duration_seconds() * 44100))
+    sf.write(song / "song.wav", source, 44100, subtype="PCM_16")
+    write_score(bar_two_transposed(score), tmp_path / "edited.json")
+    out = tmp_path / "out"
+    assert main(["edit", str(song), "--score", str(tmp_path / "edited.json"), "-o", str(out)]) == 0
+    assert {p.name for p in out.iterdir()} >= {"song.wav", "edit.json", "score.json", "score.png"}
+    edit = json.loads((out / "edit.json").read_text())
+    assert [s["bars"] for s in edit["spans"]] == [[2, 2]]
+    info = sf.info(str(out / "song.wav"))
+    assert (info.samplerate, info.channels, info.subtype) == (44100, 1, "PCM_16")
+    before, _ = sf.read(song / "song.wav", dtype="int16")
+    after, _ = sf.read(out / "song.wav", dtype="int16")
+    assert len(after) == len(before)
+    start = round(edit["spans"][0]["start"] * 44100)
+    end = round(edit["spans"][0]["end"] * 44100)
+    assert (after[:start] == before[:start]).all() and (after[end:] == before[end:]).all()
+    assert (after[start:end] != before[start:end]).any()
+
+
+def test_bad_edits_are_one_error_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("SEEDMUSIC_CHECKPOINTS", str(tiny_checkpoints(tmp_path / "checkpoints")))
+    score = four_bars()
+    song = tmp_path / "song"
+    song.mkdir()
+    write_score(score, song / "score.json")
+    sf.write(song / "song.wav", np.zeros(round(score.duration_seconds() * RATE)), RATE)
+    cases = [
+        ([str(song), "--score", str(song / "score.json")], "nothing to re-render"),
+        ([str(tmp_path / "missing"), "--score", str(song / "score.json")], "no such file"),
+        ([str(tmp_path), "--score", str(song / "score.json")], "holds song.wav and score.json"),
+    ]
+    for args, message in cases:
+        assert main(["edit", *args, "-o", str(tmp_path / "out")]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith("error:") and message in err and err.count("\n") == 1
+        assert not (tmp_path / "out").exists()
