@@ -16,6 +16,7 @@ logger = logging.getLogger(__name__)
 TRAIN_COMMANDS: dict[str, str] = {
     "codec": "seedmusic train codec --config configs/codec/reference.yaml",
     "transcriber": "seedmusic train transcriber --config configs/transcriber/reference.yaml",
+    "dit": "seedmusic train dit --config configs/dit/reference.yaml (see its header)",
 }
 
 
