@@ -63,29 +63,38 @@ Run it as a module (`python -m benchmarks.codec`): `python benchmarks/codec.py` 
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import logging
 import math
 import subprocess
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import librosa
-import mir_eval
 import numpy as np
 import soundfile as sf
 import torch
 
-from mir.analyze import Analysis, analyze
-from mir.audio import Audio
-from mir.evaluate import GroundTruth, Segments, evaluate
-from mir.transcriber import Transcriber
-from score_tokens.score import PITCH_CLASS_NAMES
+from benchmarks.adherence import (
+    MIR_TRACKS,
+    Analyse,
+    MirScores,
+    analyser,
+    bar_agreement,
+    bar_chords,
+    bar_spans,
+    chords_by_bar,
+    load_transcriber,
+    onset_f1s,
+    same_key,
+    trim_truth,
+)
+from mir.analyze import Analysis
+from mir.evaluate import GroundTruth, evaluate
 from seedmusic.data.build import piece_seed
 from seedmusic.data.corpus import Corpus, PieceRecord
 from seedmusic.data.render import render_stems
@@ -106,11 +115,8 @@ CONDITIONS: dict[str, str] = {
     SECOND_SOUNDFONT: "TimGM6mb (held out)",
 }
 ORIGINAL = "original"
-MIR_TRACKS = ("vocal", "piano", "guitar", "bass", "drums")
 ONSET_F1_RATIO = 0.9
 """The onset F1 goal: at least this fraction of the original's."""
-
-Analyse = Callable[[np.ndarray], Analysis]
 
 
 # --- signal metrics -------------------------------------------------------------------------
@@ -205,94 +211,7 @@ def resample(audio: np.ndarray, rate_from: int, rate_to: int) -> np.ndarray:
     return librosa.resample(audio, orig_sr=rate_from, target_sr=rate_to).astype(np.float32)
 
 
-# --- MIR metrics (pure helpers) ---------------------------------------------------------------
-
-
-def trim_truth(truth: GroundTruth, seconds: float) -> GroundTruth:
-    """The ground truth of the first `seconds`: the beats, downbeats, segments (chords, sections,
-    lyrics) and notes that start before the end, segments and notes cut at the end."""
-    end = min(truth.duration, seconds)
-
-    def segments(items: Segments) -> Segments:
-        return [(start, min(stop, end), label) for start, stop, label in items if start < end]
-
-    return dataclasses.replace(
-        truth,
-        duration=end,
-        beats=[t for t in truth.beats if t < end],
-        downbeats=[t for t in truth.downbeats if t < end],
-        chords=segments(truth.chords),
-        sections=segments(truth.sections),
-        lyrics=segments(truth.lyrics),
-        notes={
-            name: [(start, min(stop, end), pitch) for start, stop, pitch in notes if start < end]
-            for name, notes in truth.notes.items()
-        },
-    )
-
-
-def reduce_chord(label: str) -> str:
-    """A mir_eval chord label reduced to `root:maj`, `root:min` or `N` (see the module
-    docstring): `C:maj7` -> `C:maj`, `A:min7` -> `A:min`, `Db:7` -> `C#:maj`, `B:dim` ->
-    `B:min`, `G:sus4` -> `G:maj`, `X` -> `N`."""
-    root, semitones, _ = mir_eval.chord.encode(label)
-    if root < 0:
-        return "N"
-    minor = bool(semitones[3]) and not semitones[4]
-    return f"{PITCH_CLASS_NAMES[root]}:{'min' if minor else 'maj'}"
-
-
-def bar_spans(truth: GroundTruth) -> list[tuple[float, float]]:
-    """(start, end) of each bar of `truth`: a downbeat to the next one, the last to the end."""
-    if not truth.downbeats:
-        return []
-    ends = [*truth.downbeats[1:], truth.duration]
-    spans = [
-        (start, min(end, truth.duration)) for start, end in zip(truth.downbeats, ends, strict=True)
-    ]
-    return [(start, end) for start, end in spans if end > start]
-
-
-def bar_chord(segments: Segments, start: float, end: float) -> str:
-    """The reduced chord covering most of `[start, end)` (uncovered time counts as `N`; a tie
-    goes to the chord heard first)."""
-    cover: dict[str, float] = {}
-    for a, b, label in segments:
-        overlap = min(b, end) - max(a, start)
-        if overlap > 0:
-            name = reduce_chord(label)
-            cover[name] = cover.get(name, 0.0) + overlap
-    silence = (end - start) - sum(cover.values())
-    if silence > 0:
-        cover["N"] = cover.get("N", 0.0) + silence
-    return max(cover, key=lambda name: cover[name]) if cover else "N"
-
-
-def bar_chords(segments: Segments, bars: list[tuple[float, float]]) -> list[str]:
-    return [bar_chord(segments, start, end) for start, end in bars]
-
-
-def chords_by_bar(truth: GroundTruth, chords: Segments) -> float | None:
-    """The fraction of the truth's bars whose reduced chord (the one covering most of the bar)
-    is the same in `chords`; None when the truth has no bar."""
-    bars = bar_spans(truth)
-    if not bars:
-        return None
-    return bar_agreement(bar_chords(truth.chords, bars), bar_chords(chords, bars))
-
-
-def bar_agreement(reference: list[str], estimate: list[str]) -> float | None:
-    if not reference:
-        return None
-    return sum(a == b for a, b in zip(reference, estimate, strict=True)) / len(reference)
-
-
-def same_key(reference: str, estimate: str) -> bool:
-    """Whether two keys ("C# major", "Db major", "A minor") have the same tonic and mode."""
-    try:
-        return mir_eval.key.split_key_string(reference) == mir_eval.key.split_key_string(estimate)
-    except (ValueError, KeyError):
-        return reference.strip().lower() == estimate.strip().lower()
+# --- MIR metrics ----------------------------------------------------------------------------
 
 
 def mir_metrics(
@@ -304,12 +223,8 @@ def mir_metrics(
     metrics: dict[str, float | None] = {
         "chords_by_bar": chords_by_bar(truth, analysis.chords),
         "key": float(same_key(truth.key, analysis.key)),
+        **onset_f1s(scores, truth),
     }
-    for track in MIR_TRACKS:
-        value = scores.get(f"notes_{track}_onset_f1")
-        if value is None and truth.notes.get(track):
-            value = 0.0  # the truth has notes here and the analysis none
-        metrics[track] = value
     if original is not None:
         bars = bar_spans(truth)
         metrics["bars_agree"] = bar_agreement(
@@ -317,27 +232,6 @@ def mir_metrics(
         )
         metrics["key_agree"] = float(same_key(original.key, analysis.key))
     return metrics
-
-
-@dataclass
-class MirScores:
-    """One system's MIR metrics over clips (None values left out)."""
-
-    values: dict[str, list[float]] = field(default_factory=dict)
-
-    def add(self, metrics: dict[str, float | None]) -> None:
-        for name, value in metrics.items():
-            if value is not None:
-                self.values.setdefault(name, []).append(value)
-
-    def mean(self, name: str) -> float | None:
-        values = self.values.get(name)
-        return float(np.mean(values)) if values else None
-
-    def count(self, name: str) -> tuple[int, int]:
-        """(how many clips scored 1, how many were scored)."""
-        values = self.values.get(name, [])
-        return round(sum(values)), len(values)
 
 
 # --- clips ------------------------------------------------------------------------------------
@@ -487,15 +381,6 @@ def evaluate_codec(
         "decode_rtf": decode_s / max(audio_s, 1e-9),
         **{f"perplexity_k{k + 1}": float(v) for k, v in enumerate(perplexity)},
     }
-
-
-def analyser(transcriber: Transcriber, sample_rate: int) -> Analyse:
-    """`analyze` with the transcriber, on a mono clip at `sample_rate`."""
-
-    def analyse(audio: np.ndarray) -> Analysis:
-        return analyze(Audio(audio, sample_rate), progress=False, transcriber=transcriber)
-
-    return analyse
 
 
 # --- tables -----------------------------------------------------------------------------------
@@ -651,12 +536,6 @@ def load_codecs(checkpoints: list[Path], labels: list[str] | None) -> dict[str, 
         name: AudioCodec.from_pretrained(path)
         for name, path in zip(names, checkpoints, strict=True)
     }
-
-
-def load_transcriber(path: Path) -> Transcriber:
-    if not path.is_dir():
-        raise UserError(f"no transcriber checkpoint at {path}")
-    return Transcriber.from_pretrained(path).eval()
 
 
 def main() -> None:

@@ -63,3 +63,26 @@ def tiny_composer(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("composer")
     ComposerLM(config).save_pretrained(folder)
     return folder
+
+
+@pytest.fixture(scope="session")
+def built(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """A tiny 8 kHz corpus, a tiny random codec, and the codec's latents of the corpus (the
+    folders `corpus`, `codec`, `latents`): what the DiT trains on and the renderer benchmark
+    reads."""
+    import torch
+
+    from renderer.codec import AudioCodec
+    from renderer.rvq import ResidualVQ, RvqConfig
+    from renderer.vae import Vae, VaeConfig
+    from seedmusic.data.build import BuildConfig, build
+    from seedmusic.data.latents import encode_corpus
+
+    root = tmp_path_factory.mktemp("dit")
+    build(BuildConfig(out=root / "corpus", hours=0.001, workers=1, shard_size=2, sample_rate=8000))
+    torch.manual_seed(0)
+    AudioCodec(Vae(VaeConfig.tiny_stft()), ResidualVQ(RvqConfig.tiny())).save_pretrained(
+        root / "codec"
+    )
+    encode_corpus(root / "corpus", root / "codec", root / "latents", progress=False)
+    return {"corpus": root / "corpus", "codec": root / "codec", "latents": root / "latents"}

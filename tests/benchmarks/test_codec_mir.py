@@ -1,4 +1,5 @@
-"""The codec benchmark's MIR helpers: truth trimming, chord reduction, chords by bar, keys."""
+"""The MIR helpers of the codec benchmark (`benchmarks.adherence`): truth trimming, chord
+reduction, chords by bar, keys."""
 
 from __future__ import annotations
 
@@ -6,17 +7,16 @@ import argparse
 
 import pytest
 
-from benchmarks.codec import (
+from benchmarks.adherence import (
     MirScores,
     bar_chord,
     bar_spans,
     chords_by_bar,
-    mir_metrics,
-    parse_ks,
     reduce_chord,
     same_key,
     trim_truth,
 )
+from benchmarks.codec import mir_metrics, parse_ks
 from mir.analyze import Analysis
 from mir.evaluate import GroundTruth
 

@@ -94,7 +94,7 @@ def _note_pitch_hits(
 def _chords_by_bar(audio: np.ndarray, sample_rate: int, bar_seconds: float) -> list[str]:
     """Our chord recognition's major/minor triad covering most of each whole bar (the codec
     benchmark's reduction)."""
-    from benchmarks.codec import bar_chords
+    from benchmarks.adherence import bar_chords
     from mir.audio import Audio
     from mir.harmony import recognize_chords
 

@@ -37,22 +37,6 @@ def test_shipped_configs_fit_the_shipped_codec_and_the_score_frames() -> None:
     assert reference.dit.num_codebooks <= RvqConfig.reference().num_codebooks
 
 
-@pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """A tiny 8 kHz corpus, a tiny random codec, and the codec's latents of the corpus."""
-    from seedmusic.data.build import BuildConfig, build
-    from seedmusic.data.latents import encode_corpus
-
-    root = tmp_path_factory.mktemp("dit")
-    build(BuildConfig(out=root / "corpus", hours=0.001, workers=1, shard_size=2, sample_rate=8000))
-    torch.manual_seed(0)
-    AudioCodec(Vae(VaeConfig.tiny_stft()), ResidualVQ(RvqConfig.tiny())).save_pretrained(
-        root / "codec"
-    )
-    encode_corpus(root / "corpus", root / "codec", root / "latents", progress=False)
-    return {"corpus": root / "corpus", "codec": root / "codec", "latents": root / "latents"}
-
-
 @pytest.mark.slow
 def test_latents_hold_every_stem_at_the_codec_frame_rate(built: dict[str, Path], run_cli) -> None:  # type: ignore[no-untyped-def]
     corpus = Corpus(built["corpus"])
