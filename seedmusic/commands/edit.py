@@ -2,6 +2,7 @@
 
     seedmusic edit out/song/ --score edited.json -o out/edited/
     seedmusic edit recording.wav --score edited.json -o out/edited/
+    seedmusic edit out/song/ --chord 5:Am --transpose 9-12:2 -o out/edited/
 
 SOURCE is a `render`/`generate` output folder (its `song.wav` and `score.json`) or any audio
 file: then our MIR analyzes it first and the analysis's score is the one edited (`seedmusic
@@ -9,7 +10,8 @@ analyze` writes it; edit that `score.json`). The bars where the edited score dif
 inpainted by the neural renderer's DiT, conditioned on the edited score, with the song's own
 latents around them; outside those bars `DIR/song.wav` is the source, sample for sample (same
 rate, channels, length and sample format), with short equal-power crossfades just inside each
-re-rendered span. Writes `song.wav`, the edited score files and `edit.json`:
+re-rendered span. Instead of `--score`, the edit operations of `seedmusic score edit`
+(`--transpose`, `--lyrics`, `--chord`, `--regenerate`, `--tempo`) apply to the song's score. Writes `song.wav`, the edited score files and `edit.json`:
 `{"spans": [{"bars": [5, 6], "start": s, "end": s}], "unchanged_seconds": s}` (bars 1-based,
 inclusive, as in `score.png`), plus `summary.json` (timings, seed).
 """
@@ -28,6 +30,7 @@ import soundfile as sf
 
 from score_tokens.io import read_score
 from score_tokens.score import Score
+from seedmusic.commands.score import add_edit_arguments, edit_operations, edited_score
 from seedmusic.errors import UserError
 from seedmusic.outputs import (
     Writer,
@@ -60,11 +63,14 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument(
         "--score",
         type=Path,
-        required=True,
+        default=None,
         metavar="EDITED",
-        help="the edited score (.json, .mid or .musicxml)",
+        help="the edited score (.json, .mid or .musicxml); or give edit operations",
     )
-    parser.add_argument("--seed", type=int, default=0, metavar="N")
+    parser.add_argument(
+        "--seed", type=int, default=0, metavar="N", help="of the renderer and the composer"
+    )
+    add_edit_arguments(parser)
     parser.add_argument("-o", "--output", type=Path, required=True, metavar="DIR")
     parser.set_defaults(func=run)
 
@@ -76,14 +82,18 @@ def run(args: argparse.Namespace) -> int:
 
     check_output_folder(args.output)
     started = time.perf_counter()
+    ops = edit_operations(args)
+    if (args.score is None) == (not ops):
+        raise UserError("give either --score EDITED or edit operations (--transpose, --chord, ...)")
     audio, rate, subtype, original = load_source(args.source)
-    edited = read_score(args.score)
+    edited = read_score(args.score) if args.score is not None else edited_score(args, original, ops)
     loaded = time.perf_counter() - started
     renderer = NeuralRenderer.from_pretrained()
     result = edit_song(renderer, audio, rate, original, edited, seed=args.seed)
     summary = {
         "source": str(args.source),
-        "score": str(args.score),
+        "score": None if args.score is None else str(args.score),
+        "operations": [list(edit) for edit in args.edits or []],
         "seed": args.seed,
         **result.to_json(),
         "timings": {"load": round(loaded, 3), **result.timings},

@@ -124,3 +124,23 @@ def test_bad_edits_are_one_error_line(
         err = capsys.readouterr().err
         assert err.startswith("error:") and message in err and err.count("\n") == 1
         assert not (tmp_path / "out").exists()
+
+
+def test_edit_operations_apply_to_the_songs_score(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("SEEDMUSIC_CHECKPOINTS", str(tiny_checkpoints(tmp_path / "checkpoints")))
+    score = four_bars()
+    song = tmp_path / "song"
+    song.mkdir()
+    write_score(score, song / "score.json")
+    sf.write(song / "song.wav", np.zeros(round(score.duration_seconds() * RATE)), RATE)
+    out = tmp_path / "out"
+    assert main(["edit", str(song), "--chord", "3:Bb7", "-o", str(out)]) == 0
+    edit = json.loads((out / "edit.json").read_text())
+    assert [s["bars"] for s in edit["spans"]] == [[3, 3]]
+    capsys.readouterr()
+    for args in ([], ["--score", str(song / "score.json"), "--chord", "3:Bb7"]):
+        assert main(["edit", str(song), *args, "-o", str(tmp_path / "bad")]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith("error:") and "either --score" in err
