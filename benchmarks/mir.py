@@ -15,6 +15,9 @@ the pieces where they are defined:
 
 - beat F, downbeat F (±70 ms), tempo accuracy (within 4 %), key weighted score, chord WCSR
   (majmin, sevenths), section boundary hit-rate F at ±0.5 s and ±3 s;
+- ours only: meter right (the analysis's time signature is the truth's) and one tempo in
+  `score.json` (the share of pieces whose `Analysis.to_score()` has a single tempo: every corpus
+  piece is played at one tempo, so more tempos are noise to a musician);
 - per instrument, note onset F1 (±50 ms, same pitch) and onset-offset F1 (offset within 20 % of
   the note or 50 ms); reference drums are mapped onto the transcriber's drum classes
   (`mir.transcriber.drum_class_notes`) and scored on onsets only. "all pitched" scores every
@@ -115,6 +118,8 @@ METRICS: tuple[tuple[str, str], ...] = (
     ("chord_sevenths", "chord WCSR sevenths"),
     ("section_f05", "boundary F@0.5 s"),
     ("section_f3", "boundary F@3 s"),
+    ("meter_right", "meter right"),
+    ("one_tempo", "one tempo in score.json"),
     *(
         (f"notes_{g}_{kind}_f1", f"{'all pitched' if g == 'pitched' else g} {label} F1")
         for g in NOTE_GROUPS
@@ -226,8 +231,20 @@ SECTION_KEYS = ("section_f05", "section_f3")
 
 
 def run_ours_analysis(take: Take, _: Any) -> Outputs:
-    outputs = analyze(take.audio, progress=False).to_json_dict()
+    analysis = analyze(take.audio, progress=False)
+    outputs = analysis.to_json_dict()
+    outputs["score_tempos"] = [[t.tick, t.bpm] for t in analysis.to_score().tempos]
     return {k: v for k, v in outputs.items() if k not in ("notes", "lyrics")}
+
+
+def score_ours_analysis(outputs: Outputs, truth: GroundTruth) -> Metrics:
+    """`evaluate`'s beat, harmony and section metrics, plus whether the meter is the truth's
+    and whether `score.json` has one tempo (every corpus piece is played at one tempo)."""
+    metrics = evaluated((*BEAT_KEYS, *HARMONY_KEYS, *SECTION_KEYS))(outputs, truth)
+    metrics["meter_right"] = float(outputs.get("time_signature") == truth.time_signature)
+    tempos = outputs.get("score_tempos")
+    metrics["one_tempo"] = None if tempos is None else float(len(tempos) == 1)
+    return metrics
 
 
 def run_ours_notes(take: Take, model: Any) -> Outputs:
@@ -285,7 +302,16 @@ class Part:
 
 BASELINE_KEYS = {"madmom": "crf-chords"}
 """Cache keys of the baselines: change one to re-score that baseline."""
-ANALYSIS_MODULES = ("_madmom", "rhythm", "harmony", "structure")
+ANALYSIS_MODULES = (
+    "_madmom",
+    "analyze",
+    "bassline",
+    "grid",
+    "rhythm",
+    "harmony",
+    "structure",
+    "tempo",
+)
 """The `mir` modules whose code decides ours' non-note results (their hash keys the cache)."""
 
 
@@ -318,9 +344,8 @@ def build_parts(systems: list[str], transcriber: Path) -> list[Part]:
     parts = []
     for system in systems:
         if system == "ours":
-            analysis_score = evaluated((*BEAT_KEYS, *HARMONY_KEYS, *SECTION_KEYS))
             parts.append(
-                Part("ours-analysis", "ours", run_ours_analysis, analysis_score, analysis_key)
+                Part("ours-analysis", "ours", run_ours_analysis, score_ours_analysis, analysis_key)
             )
             if not (transcriber / "config.json").is_file():
                 logger.warning(

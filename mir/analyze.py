@@ -9,7 +9,10 @@ five instruments with empty lists. Lyrics are recognised from the audio only whe
 by default.
 
 `Analysis.to_json_dict()` is the `analysis.json` format of DESIGN.md §12; `Analysis.to_score()`
-turns the result into a `Score` on a tempo map built from the beats (see `mir.grid`).
+turns the result into a `Score`: events are placed on bars and beats by the tracked beats
+(`mir.grid`), and the score's tempo map is the readable description of those beats that
+`mir.tempo` fits (one tempo for a piece played at one tempo; see there why the two are kept
+apart).
 """
 
 from __future__ import annotations
@@ -28,8 +31,9 @@ from mir.audio import Audio, load_audio
 from mir.grid import TickGrid
 from mir.harmony import ChordSequence, recognize_chords, recognize_key
 from mir.rhythm import MIN_SECONDS as RHYTHM_MIN_SECONDS
-from mir.rhythm import BeatGrid, track_beats
+from mir.rhythm import BeatGrid, beats_per_bar, track_beats
 from mir.structure import Sections, segment
+from mir.tempo import tempo_stretches
 from mir.transcriber import Transcriber, transcribe
 from score_tokens.midi import parse_chord_label
 from score_tokens.score import (
@@ -39,6 +43,7 @@ from score_tokens.score import (
     Note,
     Score,
     Section,
+    TempoChange,
     TimeSignature,
     Track,
 )
@@ -115,20 +120,46 @@ class Analysis:
         )
 
     def tick_grid(self, ticks_per_beat: int = 480) -> TickGrid:
-        """The seconds -> ticks map this analysis puts its score on."""
-        if len(self.beats) < 2 or len(self.beat_positions) != len(self.beats):
-            return TickGrid.constant(self.tempo, ticks_per_beat)
-        numerator = int(self.time_signature.split("/")[0])
-        return TickGrid.from_beats(self.beats, self.beat_positions, numerator, ticks_per_beat)
+        """The seconds -> ticks map this analysis puts its score on (anchored at every tracked
+        downbeat, so events land on the bar and beat they were heard against)."""
+        _, beat_ticks = _meter(self.time_signature, ticks_per_beat)
+        if not self._has_beat_grid():
+            tempo = None if self.tempo is None else self.tempo * beat_ticks / ticks_per_beat
+            return TickGrid.constant(tempo, ticks_per_beat)
+        return TickGrid.from_beats(
+            self.beats,
+            self.beat_positions,
+            beats_per_bar(self.time_signature),
+            ticks_per_beat,
+            beat_ticks,
+        )
+
+    def tempo_map(self, grid: TickGrid) -> list[TempoChange]:
+        """The score's tempo map: `mir.tempo`'s stretches of constant tempo, each starting on
+        its first beat's tick in `grid` (from `tick_grid`), in quarter notes per minute rounded
+        to 0.1 (a 6/8 beat is a dotted quarter). One tempo for a piece played at one tempo."""
+        if not self._has_beat_grid():
+            return [TempoChange(0, round(grid.final_bpm, 1))]
+        _, beat_ticks = _meter(self.time_signature, grid.ticks_per_beat)
+        quarters_per_beat = beat_ticks / grid.ticks_per_beat
+        changes: list[TempoChange] = []
+        for stretch in tempo_stretches(self.beats, self.beat_positions):
+            bpm = round(stretch.bpm * quarters_per_beat, 1)
+            tick = grid.beat_tick(self.beats[stretch.first], beat_ticks) if changes else 0
+            if changes and (bpm == changes[-1].bpm or tick <= changes[-1].tick):
+                continue
+            changes.append(TempoChange(tick, bpm))
+        return changes or [TempoChange(0, round(grid.final_bpm, 1))]
 
     def to_score(self, ticks_per_beat: int = 480) -> Score:
-        """The analysis as a validated `Score` on a tempo map with one change per bar."""
+        """The analysis as a validated `Score`: events on the tracked beats' bars and beats,
+        under the readable tempo map of `tempo_map`."""
         grid = self.tick_grid(ticks_per_beat)
-        numerator = int(self.time_signature.split("/")[0])
+        numerator, denominator = (int(part) for part in self.time_signature.split("/"))
         score = Score(
             ticks_per_beat=ticks_per_beat,
-            tempos=grid.tempos(),
-            time_signatures=[TimeSignature(0, numerator, 4)],
+            tempos=self.tempo_map(grid),
+            time_signatures=[TimeSignature(0, numerator, denominator)],
             key=self.key,
             sections=_sections_on_grid(self.sections, grid),
             chords=_chords_on_grid(self.chords, grid),
@@ -140,6 +171,16 @@ class Analysis:
         )
         _attach_lyrics(score.tracks["vocal"].notes, self.lyrics, grid)
         return score.sort().validate()
+
+    def _has_beat_grid(self) -> bool:
+        return len(self.beats) >= 2 and len(self.beat_positions) == len(self.beats)
+
+
+def _meter(time_signature: str, ticks_per_beat: int) -> tuple[int, int]:
+    """Ticks per bar and per counted beat of `time_signature` (a 6/8 beat is a dotted quarter)."""
+    numerator, denominator = (int(part) for part in time_signature.split("/"))
+    bar_ticks = ticks_per_beat * 4 * numerator // denominator
+    return bar_ticks, bar_ticks // beats_per_bar(time_signature)
 
 
 def _chords_on_grid(chords: list[tuple[float, float, str]], grid: TickGrid) -> list[Chord]:

@@ -50,15 +50,19 @@ class TickGrid:
         positions: Sequence[int],
         beats_per_bar: int,
         ticks_per_beat: int,
+        beat_ticks: int | None = None,
     ) -> TickGrid:
         """Anchor every downbeat (and the last beat) of a tracked grid on the tick grid.
 
         Args:
             beats: beat times in seconds, increasing.
             positions: each beat's position in its bar (1 = downbeat).
-            beats_per_bar: the meter's numerator; one beat is one quarter note.
+            beats_per_bar: tracked (counted) beats per bar: 2 in 6/8.
             ticks_per_beat: ticks per quarter note.
+            beat_ticks: ticks per tracked beat; None: a quarter note (`ticks_per_beat`). A 6/8
+                beat is a dotted quarter, `3 * ticks_per_beat // 2`.
         """
+        beat_ticks = ticks_per_beat if beat_ticks is None else beat_ticks
         beats, positions = list(beats), list(positions)
         lead: int | None = None
         while len(beats) >= 2:
@@ -77,12 +81,14 @@ class TickGrid:
             is_anchor = position == 1 or index in (0, last)  # the first beat ends the lead-in
             if is_anchor and time > anchors_t[-1] + 1e-6:
                 anchors_t.append(float(time))
-                anchors_k.append((lead + index) * ticks_per_beat)
+                anchors_k.append((lead + index) * beat_ticks)
         final_bpm = _bpm(anchors_t[-2], anchors_t[-1], anchors_k[-2], anchors_k[-1], ticks_per_beat)
         return cls(tuple(anchors_t), tuple(anchors_k), final_bpm, ticks_per_beat)
 
     def tempos(self) -> list[TempoChange]:
-        """One tempo change per anchor segment (merging equal neighbours), bpm rounded to 0.001."""
+        """One tempo change per anchor segment (merging equal neighbours), bpm rounded to 0.001.
+
+        This follows every bar of the tracked beats; `mir.tempo` gives the readable map."""
         changes: list[TempoChange] = []
         segments = list(
             zip(self.times[:-1], self.times[1:], self.ticks[:-1], self.ticks[1:], strict=True)
@@ -95,6 +101,12 @@ class TickGrid:
         if not changes or changes[-1].bpm != final:
             changes.append(TempoChange(self.ticks[-1], final))
         return changes
+
+    def beat_tick(self, seconds: float, beat_ticks: int | None = None) -> int:
+        """The tick of the tracked beat at `seconds`: `to_tick` on the nearest whole beat of
+        `beat_ticks` ticks (default a quarter note), which anchored beats fall on exactly."""
+        step = self.ticks_per_beat if beat_ticks is None else beat_ticks
+        return round(self.to_tick(seconds) / step) * step
 
     def to_tick(self, seconds: float) -> int:
         """The tick at `seconds` (nearest integer)."""

@@ -160,3 +160,49 @@ def test_meter_choice_keeps_bars_the_downbeat_activation_marks() -> None:
     assert best.beats_per_bar == 4
     downbeats = best.beats[best.positions == 1]
     np.testing.assert_allclose(downbeats[:4], [0.5, 2.5, 4.5, 6.5], atol=1e-6)
+
+
+def test_the_bass_root_moves_bars_the_network_reads_from_beat_three() -> None:
+    """A groove whose accents put the RNN's downbeat on beat 3 (MMA's folk-rock: snare on 2 and
+    3), one chord a bar, and a bass playing the root on beat 1 and the fifth on beat 3: the bass
+    cue puts the bar lines on beat 1; without it they are not (here: two-beat bars)."""
+    from mir.bassline import BASS_FPS
+    from mir.rhythm import (
+        ACTIVATION_FPS,
+        CHROMA_FPS,
+        choose_meter,
+        harmonic_novelty,
+        meter_candidates,
+    )
+
+    seconds, beat = 40.0, 0.625
+    frames = int(seconds * ACTIVATION_FPS)
+    beats = np.arange(0.0, seconds - 1.0, beat)  # bar lines on beats 0, 4, 8, ...
+    activations = np.full((frames, 2), 0.01)
+    for index, time in enumerate(beats):  # the RNN: downbeat 0.3 on beat 1, 0.7 on beat 3
+        down = {0: 0.3, 2: 0.7}.get(index % 4, 0.0)
+        activations[round(time * ACTIVATION_FPS)] = [0.8 - down, down]
+    chroma = np.zeros((int(seconds * CHROMA_FPS), 12))
+    bass = np.zeros((int(seconds * BASS_FPS), 12))
+    roots = [0, 5, 7, 9]  # C F G A, a bar each
+    for index, time in enumerate(beats):
+        root = roots[(index // 4) % 4]
+        lo = round(time * CHROMA_FPS)
+        chroma[lo : lo + round(beat * CHROMA_FPS) + 1, [root, (root + 4) % 12, (root + 7) % 12]] = 1
+        if index % 2 == 0:  # bass on beats 1 and 3: the root, then a fifth
+            note = root if index % 4 == 0 else (root + 7) % 12
+            frame = round(time * BASS_FPS)
+            bass[frame : frame + round(0.9 * beat * BASS_FPS), note] = 1.0
+    novelty = harmonic_novelty(chroma, frames)
+    positions = (np.arange(len(beats)) + 2) % 4 + 1  # the DBN's reading: bars from beat 3
+    bar_lines = beats[::4]
+    with_bass = choose_meter(
+        meter_candidates(beats, positions, activations, novelty, (2, 3, 4), (chroma, bass))
+    )
+    assert with_bass.beats_per_bar == 4
+    np.testing.assert_allclose(
+        with_bass.beats[with_bass.positions == 1][: len(bar_lines)], bar_lines
+    )
+    without = choose_meter(meter_candidates(beats, positions, activations, novelty))
+    downbeats = without.beats[without.positions == 1]
+    assert len(downbeats) > len(bar_lines) + 2 or not np.allclose(downbeats[:8], bar_lines[:8])
