@@ -2,7 +2,7 @@
 
     .venv/bin/python -m benchmarks.render --corpus data/corpus [--dit checkpoints/dit]
         [--codec checkpoints/codec] [--latents data/latents] [--split test] [--pieces 10]
-        [--seconds 30] [--steps 16] [--guidance 2.0] [--seed 0] [--threads 2]
+        [--seconds 30] [--composed 4] [--steps 16] [--guidance 2.0] [--seed 0] [--threads 2]
         [--transcriber checkpoints/transcriber] [--json OUT]
 
 Each of the first `--pieces` pieces of the split is cut to its first `--seconds`: the score to
@@ -35,6 +35,17 @@ voiced frames, on-pitch frames (goal >= 0.8) and syllable onsets (goal >= 0.9) a
 score's vocal line, over the clips with a vocal note ("n (m sung)": in the others the corpus
 plays the line on a GM instrument, often a choir pad whose overlapping releases and slow
 attacks score lower, while the neural renderer always sings).
+
+Composer outputs (`--composed N`, `benchmarks.render_prompts`): the same tables again on the
+shipped composer's songs for the first N test prompts (a test piece's lyrics and style), cut the
+same way; their truth is the composed score and their ceiling its exact synth render (FluidSynth
+and the espeak-ng + Praat singer); the codec row re-encodes that render.
+
+Seams (`benchmarks.render_metrics.seam_metrics`): a clip longer than one DiT window (250 frames,
+10 s at 25 frames/s) is rendered in windows that continue each other; the neural mix's spectral
+jump (mean |dB| change of the log-mel spectrum between the 100 ms before and after) at the
+windows' seams, against its jump at the score's bar lines (where music changes by itself) and
+the ceiling's at the seams. Goal: no larger at the seams than at the bar lines.
 
 Speed and memory (neural mix renders): seconds of compute per second of rendered audio, DiT and
 VAE decoder apart (`info["timings"]`), with `--threads` torch threads; goal <= 1.0 together. Peak
@@ -74,9 +85,11 @@ from benchmarks.adherence import (
 from benchmarks.codec import fit_length, resample
 from benchmarks.render_metrics import (
     ADHERENCE,
+    SEAMS,
     VOCAL,
     adherence_metrics,
     score_vocal_notes,
+    seam_metrics,
     vocal_metrics,
 )
 from mir.evaluate import GroundTruth
@@ -283,6 +296,16 @@ def render_vocal(
     )
 
 
+def window_seams(
+    clip: Clip, renderer: NeuralRenderer, settings: NeuralRenderSettings
+) -> list[float]:
+    """The seconds inside the clip where the renderer's windows join."""
+    frame_rate = renderer.codec.frame_rate
+    frames = num_score_frames(clip.score, frame_rate)
+    seconds = clip.length / renderer.sample_rate
+    return [f / frame_rate for f in settings.seam_frames(frames) if f / frame_rate < seconds]
+
+
 # --- results ----------------------------------------------------------------------------------
 
 
@@ -294,6 +317,8 @@ class Results:
     vocal: dict[str, MirScores] = field(
         default_factory=lambda: {r: MirScores() for r in VOCAL_ROWS}
     )
+    seams: MirScores = field(default_factory=MirScores)
+    """The neural mix's `seam_metrics`, over the clips longer than one window."""
     per_clip: dict[str, dict[str, dict[str, float | None]]] = field(default_factory=dict)
     speed: Speed = field(default_factory=Speed)
     rss_after_render: int = 0
@@ -302,10 +327,13 @@ class Results:
         self,
         clip: str,
         row: str,
-        table: Literal["adherence", "vocal"],
+        table: Literal["adherence", "vocal", "seams"],
         metrics: dict[str, float | None],
     ) -> None:
-        (self.adherence if table == "adherence" else self.vocal)[row].add(metrics)
+        if table == "seams":
+            self.seams.add(metrics)
+        else:
+            (self.adherence if table == "adherence" else self.vocal)[row].add(metrics)
         self.per_clip.setdefault(clip, {}).setdefault(f"{row} {table}", {}).update(metrics)
 
     def mean(self, row: str, metric: str) -> float | None:
@@ -354,6 +382,11 @@ def run(
             if row != CEILING:
                 metrics[MEL] = log_mel_l1(clip.mix, audio, rate)
             results.add(clip.piece.id, row, "adherence", metrics)
+        seams = window_seams(clip, renderer, settings)
+        if seams:
+            bar_lines = list(clip.truth.downbeats)
+            metrics = seam_metrics(rows[NEURAL], clip.mix, rate, seams, bar_lines)
+            results.add(clip.piece.id, NEURAL, "seams", metrics)
         if clip.vocal is not None:
             seconds = clip.length / rate
             stems = {CEILING: clip.vocal, NEURAL: render_vocal(renderer, clip, seed, settings)}
@@ -422,6 +455,13 @@ def vocal_table(results: Results, clips: list[Clip]) -> str:
     return markdown_table(header, rows)
 
 
+def seam_table(results: Results) -> str:
+    count = len(results.seams.values.get("at_seams", []))
+    header = ["neural mix", "clips", *SEAMS.values()]
+    row = ["spectral jump (dB)", str(count), *(_fmt(results.seams.mean(m)) for m in SEAMS)]
+    return markdown_table(header, [row])
+
+
 def speed_table(results: Results, threads: int) -> str:
     figures = results.speed.per_second()
     header = [
@@ -470,6 +510,13 @@ def goals(results: Results) -> dict[str, tuple[bool | None, str]]:
         else:
             met = value >= goal
             lines[f"vocal_{metric}"] = (met, f"{name}: {_yes(met)} ({value:.2f})")
+    seams, bars = results.seams.mean("at_seams"), results.seams.mean("at_bar_lines")
+    name = "spectral jump at window seams <= at bar lines"
+    if seams is None or bars is None:
+        lines["seams"] = (None, f"{name}: n/a (no clip longer than one window)")
+    else:
+        met = seams <= bars
+        lines["seams"] = (met, f"{name}: {_yes(met)} ({seams:.2f} vs {bars:.2f} dB)")
     total = results.speed.per_second()["total_s_per_s"]
     met = total <= SECONDS_PER_SECOND_GOAL
     lines["speed"] = (
@@ -491,6 +538,8 @@ def report(results: Results, clips: list[Clip], threads: int) -> None:
     print(ratio_table(results))
     print("\nvocal: the vocal stem against the score's vocal line")
     print(vocal_table(results, clips))
+    print("\nseams: the neural mix's spectral jump where its windows join")
+    print(seam_table(results))
     print("\nspeed and memory of the neural mix renders")
     print(speed_table(results, threads))
     print("\ngoals (neural):")
@@ -507,6 +556,7 @@ def to_json(results: Results, clips: list[Clip], settings: dict[str, Any]) -> di
         "adherence": {row: {m: results.mean(row, m) for m in [*ADHERENCE, MEL]} for row in ROWS},
         "ratio_to_ceiling": {row: {m: results.ratio(row, m) for m in ADHERENCE} for row in ROWS},
         "vocal": {row: {m: results.vocal[row].mean(m) for m in VOCAL} for row in VOCAL_ROWS},
+        "seams": {m: results.seams.mean(m) for m in SEAMS},
         "speed": {
             **results.speed.per_second(),
             "audio_seconds": results.speed.audio_s,
@@ -543,6 +593,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--split", default="test")
     parser.add_argument("--pieces", type=int, default=10)
     parser.add_argument("--seconds", type=float, default=30.0)
+    parser.add_argument(
+        "--composed",
+        type=int,
+        default=4,
+        help="also the composer's songs for the first N test prompts (0: none)",
+    )
     parser.add_argument("--steps", type=int, default=16)
     parser.add_argument("--guidance", type=float, default=2.0)
     parser.add_argument("--seed", type=int, default=0)
@@ -593,7 +649,20 @@ def main(argv: Sequence[str] | None = None) -> None:
     )
     analyse = analyser(transcriber, rate)
     results = run(clips, renderer, latents_dir, analyse, args.seed, settings)
+    print(f"\n## corpus scores: {len(clips)} {args.split} pieces, ceiling = the corpus's render")
     report(results, clips, args.threads)
+    composed: list[Clip] = []
+    composed_results = None
+    if args.composed > 0:
+        from benchmarks.render_prompts import composed_clips
+
+        composed = composed_clips(corpus, pieces, args.composed, args.seconds, rate, args.seed)
+        composed_results = run(composed, renderer, None, analyse, args.seed, settings)
+        print(
+            f"\n## composer outputs: {len(composed)} test prompts (lyrics + style of a test "
+            "piece), ceiling = the exact synth render of the composed score"
+        )
+        report(composed_results, composed, args.threads)
     print(f"({time.perf_counter() - started:.0f} s)")
     if args.json is not None:
         record = {
@@ -603,7 +672,10 @@ def main(argv: Sequence[str] | None = None) -> None:
         record |= {"dit": str(dit_dir), "codec": str(codec_dir), "sample_rate": rate}
         record["latents_used"] = latents_dir is not None
         args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(to_json(results, clips, record), indent=1) + "\n")
+        data = to_json(results, clips, record)
+        if composed_results is not None:
+            data["composed"] = to_json(composed_results, composed, record)
+        args.json.write_text(json.dumps(data, indent=1) + "\n")
 
 
 if __name__ == "__main__":

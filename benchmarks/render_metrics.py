@@ -160,3 +160,62 @@ def adherence_metrics(analysis: Analysis, truth: GroundTruth) -> dict[str, float
         "chords_by_bar": chords_by_bar(truth, analysis.chords),
         **onset_f1s(scores, truth),
     }
+
+
+# --- seams ------------------------------------------------------------------------------------
+
+SEAM_CONTEXT_S = 0.1
+"""Seconds of spectrum averaged on each side of a time by `spectral_jumps`."""
+SEAM_KEEP_OUT_S = 0.25
+"""Bar lines this close to a seam are left out of the bar-line reference."""
+SEAMS: dict[str, str] = {
+    "at_seams": "at window seams",
+    "at_bar_lines": "at bar lines",
+    "ceiling_at_seams": "ceiling at the same times",
+}
+"""Seam metrics (keys of `seam_metrics`) and their column names."""
+
+
+def spectral_jumps(
+    audio: np.ndarray, sample_rate: int, times: list[float], context: float = SEAM_CONTEXT_S
+) -> list[float]:
+    """At each time, how much the sound changes there: the mean absolute difference (in dB,
+    over 80 mel bands) between the mean log-mel spectrum of the `context` seconds before it and
+    of the `context` seconds after it. Times without `context` on both sides are left out."""
+    hop = 256
+    mel = librosa.feature.melspectrogram(
+        y=np.asarray(audio, dtype=np.float32), sr=sample_rate, n_fft=1024, hop_length=hop, n_mels=80
+    )
+    db = librosa.power_to_db(mel, ref=1.0, amin=1e-8, top_db=None)  # [80, F]
+    span = max(1, round(context * sample_rate / hop))
+    jumps = []
+    for time in times:
+        frame = round(time * sample_rate / hop)
+        if frame - span < 0 or frame + span > db.shape[1]:
+            continue
+        before = db[:, frame - span : frame].mean(axis=1)
+        after = db[:, frame : frame + span].mean(axis=1)
+        jumps.append(float(np.abs(after - before).mean()))
+    return jumps
+
+
+def seam_metrics(
+    audio: np.ndarray,
+    ceiling: np.ndarray,
+    sample_rate: int,
+    seams: list[float],
+    bar_lines: list[float],
+) -> dict[str, float | None]:
+    """The seam table's metrics (`SEAMS`) of a windowed render `[S]`: its spectral jump
+    (`spectral_jumps`) at the windows' seams, at the score's bar lines away from the seams
+    (where music changes by itself), and the exact render's (`ceiling` `[S]`) at the seams."""
+    bars = [t for t in bar_lines if all(abs(t - s) > SEAM_KEEP_OUT_S for s in seams)]
+
+    def mean(values: list[float]) -> float | None:
+        return float(np.mean(values)) if values else None
+
+    return {
+        "at_seams": mean(spectral_jumps(audio, sample_rate, seams)),
+        "at_bar_lines": mean(spectral_jumps(audio, sample_rate, bars)),
+        "ceiling_at_seams": mean(spectral_jumps(ceiling, sample_rate, seams)),
+    }

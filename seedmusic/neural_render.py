@@ -64,6 +64,20 @@ class NeuralRenderSettings:
         if not 0 <= self.overlap < self.window:
             raise ValueError(f"overlap must be in [0, window), got {self.overlap}")
 
+    def window_starts(self, num_frames: int) -> list[int]:
+        """The first frame of each DiT window of a `num_frames`-frame render."""
+        hop = self.window - self.overlap
+        return [0, *range(hop, max(num_frames - self.overlap, 1), hop)]
+
+    def seam_frames(self, num_frames: int) -> list[int]:
+        """The frames where one window's new latents follow the previous window's: each later
+        window's first frame after its `overlap` known frames."""
+        return [
+            s + self.overlap
+            for s in self.window_starts(num_frames)[1:]
+            if s + self.overlap < num_frames
+        ]
+
 
 class NeuralRenderer:
     """Score -> audio with a trained `LatentDiT` and the codec's VAE decoder."""
@@ -157,8 +171,7 @@ class NeuralRenderer:
         cond = torch.from_numpy(frames)[None]  # [1, F, T]
         global_vector = torch.from_numpy(glob)[None]  # [1, G]
         window, overlap = settings.window, settings.overlap
-        hop = window - overlap
-        starts = [0, *range(hop, max(num_frames - overlap, 1), hop)]
+        starts = settings.window_starts(num_frames)
         generator = torch.Generator().manual_seed(seed)
         out = torch.zeros(1, self.dit.config.latent_dim, num_frames)  # normalized space
         bar = tqdm(starts, desc="render", unit="window", disable=not progress)

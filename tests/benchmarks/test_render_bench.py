@@ -19,8 +19,11 @@ from benchmarks.render import (
 )
 from benchmarks.render_metrics import (
     ADHERENCE,
+    SEAMS,
     VOCAL,
     pitch_shares,
+    seam_metrics,
+    spectral_jumps,
     syllable_onset_share,
     vocal_pitch,
 )
@@ -165,14 +168,15 @@ def test_the_benchmark_prints_every_row_and_column(
             "--codec", str(built["codec"]), "--latents", str(built["latents"]),
             "--split", split, "--pieces", "1", "--seconds", "6", "--steps", "2",
             "--threads", "1", "--transcriber", str(tmp_path / "transcriber"),
-            "--json", str(tmp_path / "render.json"),
+            "--json", str(tmp_path / "render.json"), "--composed", "0",
         ]
     )  # fmt: skip
     out = capsys.readouterr().out
     tables = _tables(out)
     titles = list(tables)
-    assert len(titles) == 4, out
-    adherence, ratio, vocal, speed = (tables[title] for title in titles)
+    assert len(titles) == 5, out
+    adherence, ratio, vocal, seams, speed = (tables[title] for title in titles)
+    assert seams[0] == ["neural mix", "clips", *SEAMS.values()]
     assert adherence[0] == ["system", *ADHERENCE.values(), "log-mel L1"]
     assert ratio[0] == ["system", *ADHERENCE.values()]
     assert vocal[0] == ["system", "clips", *VOCAL.values()]
@@ -191,3 +195,55 @@ def test_the_benchmark_prints_every_row_and_column(
     assert record["ratio_to_ceiling"]["ceiling"]["beat_f"] in (1.0, None)
     assert record["speed"]["total_s_per_s"] > 0 and record["speed"]["peak_rss_gb"] > 0
     assert len(record["clips"]) == 1 and record["clips"][0]["seconds"] <= 6.0 + 1e-6
+
+
+def test_a_click_of_silence_is_a_spectral_jump_and_a_steady_tone_is_none() -> None:
+    tone = _sine(440.0, 2.0)
+    cut = tone.copy()
+    cut[RATE : RATE + RATE // 5] = 0.0  # 200 ms gap from 1.0 s
+    steady, gap = spectral_jumps(tone, RATE, [1.0])[0], spectral_jumps(cut, RATE, [1.0])[0]
+    assert steady < 0.5 and gap > 10.0
+    assert spectral_jumps(tone, RATE, [0.05, 1.98]) == []  # no context on one side
+
+
+def test_seam_metrics_compare_the_seams_with_bar_lines_away_from_them() -> None:
+    tone = _sine(440.0, 4.0)
+    seamed = tone.copy()
+    seamed[2 * RATE :] *= 0.1  # a 20 dB step at the seam at 2.0 s
+    metrics = seam_metrics(seamed, tone, RATE, seams=[2.0], bar_lines=[1.0, 2.1, 3.0])
+    assert set(metrics) == set(SEAMS)
+    assert metrics["at_seams"] is not None and metrics["at_seams"] > 5.0
+    assert metrics["at_bar_lines"] is not None and metrics["at_bar_lines"] < 0.5  # 2.1 left out
+    assert metrics["ceiling_at_seams"] is not None and metrics["ceiling_at_seams"] < 0.5
+
+
+def test_window_seams_follow_each_windows_known_frames() -> None:
+    from seedmusic.neural_render import NeuralRenderSettings
+
+    settings = NeuralRenderSettings(window=250, overlap=50)
+    assert settings.window_starts(600) == [0, 200, 400]
+    assert settings.seam_frames(600) == [250, 450]
+    assert settings.seam_frames(250) == []
+
+
+@pytest.mark.slow
+def test_composed_clips_sing_the_prompts_words_over_the_exact_render(
+    built: dict[str, Path],
+) -> None:
+    from benchmarks.render_prompts import composed_clips, prompt_style
+    from seedmusic.data.corpus import Corpus
+
+    corpus = Corpus(built["corpus"])
+    pieces = [p for p in corpus.pieces() if p.lyrics != "none"]
+    assert pieces, "the tiny corpus has a piece with words"
+    style = prompt_style(pieces[0])
+    assert style.tempo == pieces[0].tempo and style.key == pieces[0].key
+    clips = composed_clips(corpus, pieces, 1, 6.0, RATE, seed=0)
+    assert len(clips) == 1
+    clip = clips[0]
+    assert clip.piece.id.endswith("(composed)") and clip.piece.vocal == "sung"
+    assert clip.length == round(6.0 * RATE)
+    assert clip.score.notes("vocal") and any(n.lyric for n in clip.score.notes("vocal"))
+    assert clip.truth.beats and max(clip.truth.beats) <= 6.0
+    assert np.abs(clip.mix).max() > 0.01  # the synth render sounds
+    assert clip.vocal is not None and clip.vocal.size == clip.mix.size
