@@ -16,6 +16,15 @@ on the cached features (in the energy domain, so it is exact up to the log floor
 of +-`gain_db` and a random smooth equaliser curve (three cosines over the bins) of about
 +-`eq_db`, so the model does not learn one SoundFont's levels and spectral balance.
 
+With `stem_gain_db > 0` each piece's stems are cached as well, and a crop is, with probability
+`remix_prob`, a new mix of them: each stem's filterbank magnitudes scaled by its own random gain
+of +-`stem_gain_db` and summed (the corpus mix is exactly the sum of its stems; magnitudes add
+exactly where stems do not share a bin and over-estimate by at most the quieter one where they
+do), so the balance of vocal, band and drums varies as it does between real productions. With
+probability `reverb_prob` a crop then gets a reverberation tail: the magnitudes convolved with an
+exponential decay of a random RT60 in `reverb_seconds`, mixed in at a random level of 0.1-0.5.
+`init_from` starts the run from a transcriber checkpoint's weights (a fine-tune on new timbres).
+
 Loss: binary cross-entropy per head, summed with weights; the rare positive classes (onsets,
 offsets, drum hits) are up-weighted by `pos_weight`.
 """
@@ -65,6 +74,10 @@ class TranscriberDataConfig:
         crop_seconds: length of the training crops.
         gain_db: random gain range, +- dB (0: off).
         eq_db: amplitude of the random equaliser curve, dB (0: off).
+        stem_gain_db: random gain per stem of a re-mixed crop, +- dB (0: the mix only).
+        remix_prob: share of crops re-mixed from the stems (when `stem_gain_db > 0`).
+        reverb_prob: share of crops given a reverberation tail.
+        reverb_seconds: the range of the tail's RT60.
     """
 
     corpus: str | None = None
@@ -74,10 +87,19 @@ class TranscriberDataConfig:
     crop_seconds: float = 4.0
     gain_db: float = 6.0
     eq_db: float = 6.0
+    stem_gain_db: float = 0.0
+    remix_prob: float = 0.5
+    reverb_prob: float = 0.0
+    reverb_seconds: tuple[float, float] = (0.2, 1.5)
 
     def __post_init__(self) -> None:
         if self.crop_seconds <= 0 or self.max_pieces < 0 or min(self.gain_db, self.eq_db) < 0:
             raise ValueError("data.crop_seconds must be > 0; max_pieces, gain_db, eq_db >= 0")
+        if self.stem_gain_db < 0 or not 0 <= self.remix_prob <= 1 or not 0 <= self.reverb_prob <= 1:
+            raise ValueError("data.stem_gain_db must be >= 0; remix_prob, reverb_prob in [0, 1]")
+        low, high = self.reverb_seconds
+        if not 0 < low <= high:
+            raise ValueError("data.reverb_seconds must be (low, high) with 0 < low <= high")
 
 
 @dataclass(frozen=True)
@@ -101,6 +123,8 @@ class TranscriberTaskConfig:
     model: TranscriberConfig = field(default_factory=TranscriberConfig)
     data: TranscriberDataConfig = field(default_factory=TranscriberDataConfig)
     loss: TranscriberLossConfig = field(default_factory=TranscriberLossConfig)
+    init_from: str | None = None
+    """A transcriber checkpoint folder whose weights start this run (same model config)."""
 
 
 # ---------------------------------------------------------------------------------- targets
@@ -114,11 +138,13 @@ class PieceData:
         features: `[F, T]` float16 features of the whole mix.
         notes: per pitched instrument, `[N, 3]` int (onset frame, end frame, pitch index).
         drums: `[N, 2]` int (frame, drum class).
+        stems: `[S, F, T]` float16 features of each stem, or None (not cached).
     """
 
     features: np.ndarray
     notes: list[np.ndarray]
     drums: np.ndarray
+    stems: np.ndarray | None = None
 
 
 def note_frames(truth_notes: dict[str, Any], config: TranscriberConfig) -> list[np.ndarray]:
@@ -177,6 +203,27 @@ def augment(
     return np.log(energy * gain + LOG_FLOOR).astype(np.float32)
 
 
+def remix(stems: np.ndarray, rng: np.random.Generator, gain_db: float) -> np.ndarray:
+    """Log features `[F, T]` of the stems' features `[S, F, T]` summed with a random gain each."""
+    gains = np.exp(rng.uniform(-gain_db, gain_db, len(stems)) * _DB_TO_NEPER)  # [S]
+    energy = np.maximum(np.exp(stems.astype(np.float32)) - LOG_FLOOR, 0.0)
+    return np.log(np.tensordot(gains, energy, axes=1) + LOG_FLOOR).astype(np.float32)
+
+
+def reverberate(
+    features: np.ndarray, rng: np.random.Generator, data: TranscriberDataConfig, frame_rate: float
+) -> np.ndarray:
+    """Log features `[F, T]` with an exponentially decaying tail of a random RT60 added."""
+    from scipy.signal import lfilter
+
+    rt60 = rng.uniform(*data.reverb_seconds)
+    decay = 10.0 ** (-3.0 / (rt60 * frame_rate))  # magnitude falls 60 dB in rt60
+    energy = np.maximum(np.exp(features) - LOG_FLOOR, 0.0)
+    tail = lfilter([0.0, 1.0 - decay], [1.0, -decay], energy, axis=1)  # [F, T], unit DC gain
+    wet = rng.uniform(0.1, 0.5)
+    return np.log(energy + wet * tail + LOG_FLOOR).astype(np.float32)
+
+
 class TranscriptionCrops:
     """Random crops of a corpus split's mixes with frame targets (module docstring)."""
 
@@ -198,6 +245,14 @@ class TranscriptionCrops:
     def _load(self, corpus: Corpus, record: PieceRecord, number: int, total: int) -> PieceData:
         audio = load_audio(corpus.mix_path(record), self.model.sample_rate)
         features = compute_features(audio.samples, audio.sample_rate, self.model)
+        stems = None
+        if self.data.stem_gain_db > 0 and record.stems:
+            stems = np.stack(
+                [
+                    self._stem_features(corpus, record, stem, features.shape[1])
+                    for stem in record.stems
+                ]
+            )  # [S, F, T]
         notes = corpus.truth(record)["notes"]
         if number % 50 == 0 or number == total - 1:
             logger.info("features of %d/%d pieces", number + 1, total)
@@ -205,7 +260,18 @@ class TranscriptionCrops:
             features.astype(np.float16),
             note_frames(notes, self.model),
             drum_frames(notes, self.model),
+            stems,
         )
+
+    def _stem_features(
+        self, corpus: Corpus, record: PieceRecord, stem: str, frames: int
+    ) -> np.ndarray:
+        """`[F, frames]` float16 features of one stem (cut or padded to the mix's frames)."""
+        audio = load_audio(corpus.stem_path(record, stem), self.model.sample_rate)
+        features = compute_features(audio.samples, audio.sample_rate, self.model)
+        out = np.full((features.shape[0], frames), np.log(LOG_FLOOR), dtype=np.float16)
+        out[:, : min(frames, features.shape[1])] = features[:, :frames]
+        return out
 
     def __len__(self) -> int:
         return len(self.pieces)
@@ -215,8 +281,15 @@ class TranscriptionCrops:
         total = piece.features.shape[1]
         first = int(rng.integers(0, max(total - self.length, 0) + 1))
         features = np.full((piece.features.shape[0], self.length), np.log(LOG_FLOOR), np.float32)
-        window = piece.features[:, first : first + self.length]
+        if piece.stems is not None and rng.random() < self.data.remix_prob:
+            window = remix(
+                piece.stems[:, :, first : first + self.length], rng, self.data.stem_gain_db
+            )
+        else:
+            window = piece.features[:, first : first + self.length]
         features[:, : window.shape[1]] = window
+        if rng.random() < self.data.reverb_prob:
+            features = reverberate(features, rng, self.data, self.model.frame_rate)
         features = augment(features, rng, self.data)
         targets = crop_targets(piece, first, self.length, self.model.num_pitches)
         return {
@@ -258,7 +331,10 @@ class TranscriberTask(TrainTask):
     config_class = TranscriberTaskConfig
 
     def build_model(self) -> nn.Module:
-        return Transcriber(self.config.model)
+        model = Transcriber(self.config.model)
+        if self.config.init_from is not None:
+            model.load_state_dict(_initial_weights(Path(self.config.init_from), model))
+        return model
 
     def build_dataset(self) -> TranscriptionCrops:
         return TranscriptionCrops(self.config.data, self.config.model)
@@ -287,3 +363,18 @@ class TranscriberTask(TrainTask):
             return
         scores = tune_checkpoint(directory, corpus, split)
         logger.info("tuned decoding thresholds on %s: onset F1 %s", split, scores)
+
+
+def _initial_weights(folder: Path, model: Transcriber) -> dict[str, torch.Tensor]:
+    """The state dict of the transcriber checkpoint in `folder`, checked against `model`."""
+    from renderer.modeling import CheckpointError
+
+    try:
+        source = Transcriber.from_pretrained(folder)
+    except CheckpointError as exc:
+        raise UserError(f"init_from: {folder} is not a transcriber checkpoint ({exc})") from None
+    state, own = source.state_dict(), model.state_dict()
+    if {k: v.shape for k, v in state.items()} != {k: v.shape for k, v in own.items()}:
+        raise UserError(f"init_from: {folder} has another model shape than the config's")
+    logger.info("starting from the weights of %s", folder)
+    return state

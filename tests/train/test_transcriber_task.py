@@ -24,6 +24,8 @@ from seedmusic.train.transcriber_task import (
     crop_targets,
     drum_frames,
     note_frames,
+    remix,
+    reverberate,
 )
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -108,6 +110,35 @@ def test_shipped_configs_load_and_match_the_model_presets() -> None:
     assert tiny.model == TranscriberConfig.tiny()
     assert reference.model == TranscriberConfig.reference()
     assert reference.data.corpus == "data/corpus"
+    varied = load_config(TranscriberTaskConfig, TINY.with_name("varied.yaml"))
+    assert varied.model == TranscriberConfig.reference() and varied.init_from is not None
+    assert varied.data.stem_gain_db > 0 and varied.data.reverb_prob > 0
+
+
+def test_a_remix_sums_the_stems_magnitudes_each_with_its_own_gain() -> None:
+    floor = np.log(1e-5)
+    low = np.full((2, 8, 5), floor, dtype=np.float32)
+    low[0, 2] = np.log(0.2 + 1e-5)  # stem 0 sounds in bin 2 only
+    low[1, 5] = np.log(0.3 + 1e-5)  # stem 1 in bin 5 only
+    mixed = remix(low.astype(np.float16), np.random.default_rng(0), 6.0)
+    levels = np.exp(mixed) - 1e-5
+    ratios = levels[2] / 0.2, levels[5] / 0.3  # each stem's own gain, constant over frames
+    assert all(np.ptp(r) < 1e-2 for r in ratios)
+    limit = 10 ** (6.0 / 20)
+    assert all(1 / limit - 1e-2 <= r[0] <= limit + 1e-2 for r in ratios)
+    assert abs(ratios[0][0] - ratios[1][0]) > 1e-3  # two draws, two gains
+    assert np.allclose(levels[[0, 1, 3, 4, 6, 7]], 0.0, atol=1e-6)
+
+
+def test_reverb_adds_a_decaying_tail_after_a_burst_and_nothing_before() -> None:
+    features = np.full((4, 60), np.log(1e-5), dtype=np.float32)
+    features[:, 20:22] = np.log(1.0 + 1e-5)  # a two-frame burst
+    data = TranscriberDataConfig(reverb_prob=1.0, reverb_seconds=(0.5, 0.5))
+    wet = np.exp(reverberate(features, np.random.default_rng(1), data, 50.0)) - 1e-5
+    assert np.allclose(wet[:, :20], 0.0, atol=1e-6)
+    tail = wet[0, 22:]
+    assert tail[0] > 0.01 and np.all(np.diff(tail) < 0)  # decays
+    assert tail[24] < tail[0] * 10 ** (-1.5)  # 24 frames (~0.5 s): well on its way to -60 dB
 
 
 def test_targets_mark_onset_frame_and_offset_of_known_notes() -> None:
@@ -235,3 +266,26 @@ def test_tiny_run_on_a_real_built_corpus(run_cli, tmp_path: Path) -> None:  # ty
     mix = load_audio(corpus.mix_path(corpus.pieces()[0]))
     notes = transcribe(model, Audio(mix.samples[: 5 * mix.sample_rate], mix.sample_rate))
     assert set(notes) == set(INSTRUMENTS)
+    # a fine-tune of that model on stem re-mixes with reverb starts from its weights
+    tuned = tmp_path / "tuned"
+    sets += [
+        f"init_from={run / 'final'}",
+        "data.stem_gain_db=6",
+        "data.remix_prob=1",
+        "data.reverb_prob=1",
+        "train.max_steps=2",
+        "train.log_every=1",
+    ]
+    config = load_config(TranscriberTaskConfig, TINY, sets)
+    task = TranscriberTask(config)
+    start = task.build_model().state_dict()
+    assert all(torch.equal(start[k], v) for k, v in model.state_dict().items())
+    crops = task.build_dataset()
+    assert all(piece.stems is not None for piece in crops.pieces)
+    assert torch.isfinite(crops.sample(0, np.random.default_rng(0))["features"]).all()
+    args = [x for s in sets for x in ("--set", s)]
+    result = run_cli("train", "transcriber", "--config", TINY, "--out", tuned, *args)
+    assert result.code == 0, result.err
+    missing = [*args, "--set", f"init_from={tmp_path / 'nothing'}"]
+    result = run_cli("train", "transcriber", "--config", TINY, "--out", tmp_path / "x", *missing)
+    assert result.code == 2 and result.err.startswith("error: init_from"), result.err
