@@ -94,13 +94,19 @@ def load_audio(
         The `Audio`, float32 in [-1, 1] for PCM files.
 
     Raises:
-        AudioError: the file is missing, a folder, empty, not decodable or holds no samples.
+        AudioError: the file is missing, a folder, empty, not decodable, holds no samples or
+            holds NaN or infinite samples.
     """
     path = Path(path)
     _check_file(path)
     samples, file_rate = _decode(path)
     if samples.shape[-1] == 0:
         raise AudioError(f"cannot read audio {str(path)!r}: it holds no samples (zero length)")
+    bad = int(np.count_nonzero(~np.isfinite(samples)))
+    if bad:
+        raise AudioError(
+            f"cannot read audio {str(path)!r}: {bad} of its samples are NaN or infinite"
+        )
     audio = Audio(samples, file_rate)
     if mono:
         audio = audio.to_mono()

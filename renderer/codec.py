@@ -213,6 +213,9 @@ def load_audio(path: str | os.PathLike[str], sample_rate: int, channels: int) ->
         raise ValueError(f"{source}: unreadable audio ({exc})") from None
     if data.shape[0] == 0:
         raise ValueError(f"{source}: the audio is empty")
+    bad = int(np.count_nonzero(~np.isfinite(data)))
+    if bad:
+        raise ValueError(f"{source}: {bad} of its samples are NaN or infinite")
     wav = data.T  # [C_in, S]
     if wav.shape[0] != channels:
         wav = wav.mean(axis=0, keepdims=True)  # [1, S]

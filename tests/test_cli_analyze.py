@@ -78,14 +78,21 @@ def _write(path: Path, data: bytes) -> Path:
 
 @pytest.mark.parametrize(
     "case",
-    ["missing", "random-bytes", "empty", "directory", "corrupt-header"],
+    ["missing", "random-bytes", "empty", "directory", "corrupt-header", "nan", "inf"],
 )
 def test_bad_audio_is_one_error_line_and_writes_nothing(run_cli, tmp_path: Path, case: str) -> None:
     header = tmp_path / "header.wav"
     soundfile.write(header, np.zeros(SAMPLE_RATE, dtype=np.float32), SAMPLE_RATE)
     data = bytearray(header.read_bytes())
     data[12:36] = b"\xff" * 24  # the fmt chunk: its id, size, format, channels and rates
+    float_wav = np.sin(np.arange(SAMPLE_RATE) / 10.0).astype(np.float32)
+    float_wav[100], float_wav[SAMPLE_RATE // 2] = np.nan, -np.inf
+    soundfile.write(tmp_path / "nan.wav", float_wav, SAMPLE_RATE, subtype="FLOAT")
+    float_wav[100] = np.inf
+    soundfile.write(tmp_path / "inf.wav", float_wav, SAMPLE_RATE, subtype="FLOAT")
     inputs = {
+        "nan": tmp_path / "nan.wav",
+        "inf": tmp_path / "inf.wav",
         "corrupt-header": _write(tmp_path / "corrupt.wav", bytes(data)),
         "missing": tmp_path / "nope.wav",
         "random-bytes": _write(tmp_path / "noise.wav", np.random.default_rng(0).bytes(5000)),
@@ -98,6 +105,8 @@ def test_bad_audio_is_one_error_line_and_writes_nothing(run_cli, tmp_path: Path,
     lines = result.err.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: cannot read audio")
     assert not out.exists()
+    if case in ("nan", "inf"):
+        assert "2 of its samples are NaN or infinite" in lines[0]
 
 
 def test_output_that_is_a_file_is_an_error(run_cli, song_wav: Path, tmp_path: Path) -> None:

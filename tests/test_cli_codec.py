@@ -62,9 +62,13 @@ def test_fewer_codebooks_lower_the_bitrate_and_still_decode(run_cli, checkpoint,
     assert out.is_file()
 
 
-@pytest.mark.parametrize("case", ["missing", "random-bytes", "empty"])
+@pytest.mark.parametrize("case", ["missing", "random-bytes", "empty", "nan"])
 def test_bad_audio_is_one_error_line_and_writes_nothing(run_cli, checkpoint, tmp_path, case):
     audio = tmp_path / "in.wav"
+    if case == "nan":
+        samples = np.zeros(8000, dtype=np.float32)
+        samples[10] = np.nan
+        sf.write(audio, samples, 8000, subtype="FLOAT")
     if case == "random-bytes":
         audio.write_bytes(np.random.default_rng(0).bytes(4096))
     elif case == "empty":
