@@ -1,0 +1,132 @@
+"""The edit benchmark: its edits, preservation, seams and transposition metrics on signals with
+known answers, and one run end to end on a tiny corpus, codec, DiT and transcriber."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from benchmarks.edit import (
+    EDITS,
+    SOURCES,
+    chroma_shift,
+    edit_ops,
+    main,
+    outside_difference,
+    seam_times,
+    span_compliance,
+)
+from mir.analyze import Analysis
+from mir.evaluate import GroundTruth
+from score_tokens.score import Chord, Note, Score
+from seedmusic.edit import EditedSong, Span
+
+ROOT = Path(__file__).resolve().parents[2]
+RATE = 16000
+BAR = 1920  # ticks of a 4/4 bar at 480 per beat: 2 s at 120 bpm
+
+
+def _song(bars: int, lyrics: bool = True) -> Score:
+    score = Score()
+    for bar in range(bars):
+        tick = bar * BAR
+        score.chords.append(Chord(tick, BAR, bar % 12, "min" if bar % 2 else "maj"))
+        score.tracks["piano"].notes.append(Note(tick, BAR, 60 + bar))
+        if bar >= 2:
+            score.tracks["vocal"].notes += [
+                Note(tick, 480, 67, lyric="hel" if lyrics else None),
+                Note(tick + 480, 480, 69, lyric="lo" if lyrics else None),
+            ]
+    return score.sort().validate()
+
+
+def test_the_edits_follow_the_module_docstring() -> None:
+    score = _song(6)
+    transpose, chord, lyrics = (edit_ops(score, kind) for kind in EDITS)
+    assert transpose is not None and (transpose[0].start, transpose[0].stop) == (2, 4)
+    assert transpose[0].semitones == 2
+    assert chord is not None and chord[0].start == 4 and chord[0].label == "B:maj"  # E + 7
+    assert lyrics is not None and lyrics[0].start == 2 and lyrics[0].words == "la na"
+    assert edit_ops(_song(3), "transpose") is None and edit_ops(_song(4), "chord") is None
+    assert edit_ops(_song(6, lyrics=False), "lyrics") is None
+
+
+def test_preservation_looks_only_outside_the_spans_and_seams_only_inside_the_song() -> None:
+    source = np.zeros((1, 10 * RATE))
+    edited = source.copy()
+    edited[0, 2 * RATE : 4 * RATE] = 0.5  # the span
+    spans = [Span(1, 2, 2.0, 4.0)]
+    assert outside_difference(source, EditedSong(edited, RATE, spans)) == 0.0
+    edited[0, 5 * RATE] = 0.25  # one sample outside
+    assert outside_difference(source, EditedSong(edited, RATE, spans)) == 0.25
+    assert seam_times([Span(0, 1, 0.0, 2.0), Span(4, 5, 8.0, 10.0)], 10.0) == [2.0, 8.0]
+
+
+def test_the_transposition_is_read_from_chroma() -> None:
+    t = np.arange(3 * RATE) / RATE
+    chord = [261.63, 329.63, 392.0]  # C major
+    source = sum(np.sin(2 * np.pi * f * t) for f in chord).astype(np.float32)
+    up = sum(np.sin(2 * np.pi * f * 2 ** (3 / 12) * t) for f in chord).astype(np.float32)
+    span = [Span(0, 1, 0.0, 3.0)]
+    assert chroma_shift(source, up, RATE, span) == 3
+    assert chroma_shift(up, source, RATE, span) == -3
+    assert chroma_shift(source, source, RATE, span) == 0
+
+
+def test_compliance_scores_only_inside_the_spans() -> None:
+    truth = GroundTruth(
+        duration=8.0,
+        tempo=120.0,
+        beats=[0.5 * i for i in range(16)],
+        downbeats=[0.0, 2.0, 4.0, 6.0],
+        key="C major",
+        sections=[],
+        chords=[(0.0, 2.0, "C:maj"), (2.0, 4.0, "A:min"), (4.0, 8.0, "F:maj")],
+        notes={"piano": [(0.5, 1.0, 60), (2.5, 3.0, 64), (3.0, 3.5, 65)]},
+    )
+    heard = Analysis(
+        duration=8.0,
+        chords=[(0.0, 2.0, "G:maj"), (2.0, 4.0, "A:min"), (4.0, 8.0, "G:maj")],
+        notes={"piano": [(0.5, 1.0, 61), (2.5, 3.0, 64), (3.0, 3.5, 65)]},
+    )
+    inside = span_compliance(heard, truth, [Span(1, 2, 2.0, 4.0)])
+    assert inside == {"notes": 1.0, "chords": 1.0}
+    whole = span_compliance(heard, truth, [Span(0, 4, 0.0, 8.0)])
+    assert whole["notes"] == pytest.approx(2 / 3) and whole["chords"] == pytest.approx(1 / 4)
+
+
+@pytest.mark.slow
+def test_the_benchmark_prints_its_tables_and_keeps_every_sample_outside_the_spans(
+    built: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from mir.transcriber import Transcriber, TranscriberConfig
+    from renderer.dit import LatentDiT
+    from seedmusic.config import load_config
+    from seedmusic.data.corpus import Corpus
+    from seedmusic.train.dit_task import DitTaskConfig
+
+    torch.manual_seed(0)
+    dit = load_config(DitTaskConfig, ROOT / "configs" / "dit" / "tiny.yaml").dit
+    LatentDiT(dit).save_pretrained(tmp_path / "dit")
+    Transcriber(TranscriberConfig.tiny()).save_pretrained(tmp_path / "transcriber")
+    split = Corpus(built["corpus"]).pieces()[0].split
+    main(
+        [
+            "--corpus", str(built["corpus"]), "--dit", str(tmp_path / "dit"),
+            "--codec", str(built["codec"]), "--split", split, "--pieces", "1",
+            "--seconds", "12", "--long-seconds", "12", "--steps", "2", "--threads", "1",
+            "--transcriber", str(tmp_path / "transcriber"), "--json", str(tmp_path / "e.json"),
+        ]
+    )  # fmt: skip
+    out = capsys.readouterr().out
+    assert "preservation and seams" in out and "compliance inside the spans" in out
+    assert "speed: re-rendering 4 bars" in out
+    record = json.loads((tmp_path / "e.json").read_text())
+    assert record["rows"], out
+    assert {row["source"] for row in record["rows"]} <= set(SOURCES)
+    assert all(row["edited"]["outside_max_diff"] == 0.0 for row in record["rows"])
+    assert record["speed"]["render_s"] > 0 and record["speed"]["edit_4_bars_s"] > 0
