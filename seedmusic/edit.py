@@ -36,6 +36,9 @@ logger = logging.getLogger(__name__)
 CONTEXT_FRAMES = 50
 """Known frames of the original on each side of a span (2 s at 25 frames/s)."""
 CROSSFADE_SECONDS = 0.05
+ENCODE_MARGIN_FRAMES = 25
+"""Frames of audio encoded past each side of a span's context (1 s), so that the encoder's
+edges lie outside the latents the DiT is given."""
 
 
 @dataclass(frozen=True)
@@ -156,23 +159,27 @@ def edit_song(
     spans = changed_spans(original, edited, seconds)
     if not spans:
         raise UserError("the edited score is the same as the song's score: nothing to re-render")
-    timings: dict[str, float] = {}
-    started = time.perf_counter()
-    latents = _encode(renderer, audio, sample_rate)  # [1, D, T]
-    timings["encode"] = time.perf_counter() - started
+    timings: dict[str, float] = {"encode": 0.0, "dit": 0.0, "vae": 0.0}
+    mono = _codec_mono(renderer, audio, sample_rate)  # [S'] at the codec's rate
     out = audio.copy()
     generator = torch.Generator().manual_seed(seed)
     frame_rate = renderer.codec.frame_rate
-    total = latents.shape[-1]
+    total = math.ceil(mono.size / renderer.codec.hop_length)
     frames, glob = render_conditions(edited, "mix", frame_rate, total)
     cond = torch.from_numpy(frames)[None]  # [1, F, T]
     global_vector = torch.from_numpy(glob)[None]  # [1, G]
-    work = renderer.dit.normalize(latents)  # [1, D, T]
-    timings["dit"] = timings["vae"] = 0.0
+    work = torch.zeros(1, renderer.dit.config.latent_dim, total)  # [1, D, T], normalized
+    encoded = torch.zeros(total, dtype=torch.bool)  # frames of `work` that hold latents
     for span in spans:
         a = max(0, math.floor(span.start * frame_rate))
         b = min(total, math.ceil(span.end * frame_rate))
         lo, hi = max(0, a - context), min(total, b + context)
+        started = time.perf_counter()
+        fresh = ~encoded[lo:hi]  # an earlier span's re-rendered frames stay as they are
+        source = renderer.dit.normalize(_encode(renderer, mono, lo, hi, total))
+        work[..., lo:hi][..., fresh] = source[..., fresh]
+        encoded[lo:hi] = True
+        timings["encode"] += time.perf_counter() - started
         started = time.perf_counter()
         work = _inpaint(renderer, work, cond, global_vector, a, b, context, settings, generator)
         timings["dit"] += time.perf_counter() - started
@@ -187,16 +194,30 @@ def edit_song(
     return EditedSong(out, sample_rate, spans, {k: round(v, 3) for k, v in timings.items()})
 
 
-def _encode(renderer: NeuralRenderer, audio: np.ndarray, sample_rate: int) -> torch.Tensor:
-    """The codec VAE's latents `[1, D, T]` of the source (downmixed, resampled to the codec)."""
+def _codec_mono(renderer: NeuralRenderer, audio: np.ndarray, sample_rate: int) -> np.ndarray:
+    """The source `[C, S]` downmixed and resampled to the codec's rate: `[S']` float32."""
     mono = audio.mean(axis=0).astype(np.float32)
     if sample_rate != renderer.sample_rate:
         import librosa
 
         mono = librosa.resample(mono, orig_sr=sample_rate, target_sr=renderer.sample_rate)
+    return mono
+
+
+def _encode(
+    renderer: NeuralRenderer, mono: np.ndarray, lo: int, hi: int, total: int
+) -> torch.Tensor:
+    """The codec VAE's latents `[1, D, hi - lo]` of frames [lo, hi) of the song `mono` `[S']`,
+    encoded from the audio around them only (`ENCODE_MARGIN_FRAMES` more on each side), so an
+    edit costs the same however long the song is."""
+    hop = renderer.codec.hop_length
+    first, stop = max(0, lo - ENCODE_MARGIN_FRAMES), min(total, hi + ENCODE_MARGIN_FRAMES)
+    segment = mono[first * hop : stop * hop]
     with torch.no_grad():
-        wav = torch.from_numpy(mono)[None, None].expand(-1, renderer.codec.audio_channels, -1)
-        return renderer.codec.encode_latents(wav)
+        wav = torch.from_numpy(np.ascontiguousarray(segment))[None, None]
+        wav = wav.expand(-1, renderer.codec.audio_channels, -1)  # [1, C, S]
+        latents = renderer.codec.encode_latents(wav)  # [1, D, stop - first]
+    return latents[..., lo - first : hi - first]
 
 
 def _inpaint(
