@@ -124,7 +124,7 @@ def test_the_benchmark_prints_its_tables_and_keeps_every_sample_outside_the_span
     )  # fmt: skip
     out = capsys.readouterr().out
     assert "preservation and seams" in out and "compliance inside the spans" in out
-    assert "speed: re-rendering 4 bars" in out
+    assert "speed: re-rendering " in out
     record = json.loads((tmp_path / "e.json").read_text())
     assert record["rows"], out
     assert {row["source"] for row in record["rows"]} <= set(SOURCES)
