@@ -20,6 +20,10 @@ them. An event belongs to the bar that holds its onset. The operations (`EDIT_KI
   in those bars is re-arranged).
 - `chord BAR[.BEAT]:LABEL`: put a chord at BEAT (1-based, in the bar's time-signature beats:
   quarters in 4/4, eighths in 6/8; may be fractional, "5.2.5") of BAR; LABEL as in `parse_chord`.
+  The band follows it (`BAND_TRACKS`): each of their notes starting while the new chord sounds
+  moves by the root's step (within a tritone), and a note on the old chord's third goes to the
+  new chord's third when one is major and the other minor. With no chord before or after (N),
+  the notes stay. The vocal line never moves.
 - `regenerate BARS`: the composer's infill re-composes BARS (same words, new melody and chords;
   the band re-arranged there).
 - `tempo BPM`: one tempo for the whole score (`TEMPO_RANGE`).
@@ -329,7 +333,7 @@ def _apply(
     if op.kind == "chord":
         signature = score.signature_at(score.bar_starts()[start])
         quarters = (op.beat - 1.0) * 4.0 / signature.denominator
-        return set_chord(score, start, quarters, op.label)
+        return _band_follows(score, set_chord(score, start, quarters, op.label), start, quarters)
     if op.kind == "tempo":
         out = score.copy()
         out.tempos = [TempoChange(0, op.bpm)]
@@ -363,6 +367,37 @@ def _check_fits(score: Score, op: EditOp) -> tuple[int, int]:
         if op.beat >= numerator + 1:
             raise UserError(f"{op.option}: bar {start + 1} has beats 1-{numerator}")
     return start, stop
+
+
+BAND_TRACKS = ("piano", "guitar", "bass")
+"""The tracks re-voiced when a chord changes."""
+_MINOR_QUALITIES = ("min", "min7", "dim", "hdim7", "dim7")
+
+
+def _band_follows(before: Score, after: Score, bar: int, quarters: float) -> Score:
+    """`after` (= `before` with a new chord at `quarters` of `bar`) with the band's notes that
+    start while the new chord sounds moved onto it (see `chord` in the module docstring)."""
+    tick = before.bar_starts()[bar] + round(quarters * before.ticks_per_beat)
+    new = next(c for c in after.chords if c.tick == tick)
+    old = [c for c in before.chords if c.tick <= tick < c.tick + c.duration]
+    if new.root is None or not old or old[0].root is None:
+        return after
+    step = (new.root - old[0].root + 6) % 12 - 6  # -6..5: the nearest way to the new root
+    old_third = 3 if old[0].quality in _MINOR_QUALITIES else 4
+    new_third = 3 if new.quality in _MINOR_QUALITIES else 4
+    out = after.copy()
+    for name in BAND_TRACKS:
+        if name not in out.tracks:
+            continue
+        for note in out.tracks[name].notes:
+            if not new.tick <= note.tick < new.tick + new.duration:
+                continue
+            moved = note.pitch + step
+            if (note.pitch - old[0].root) % 12 == old_third:
+                moved += new_third - old_third
+            if 0 <= moved <= 127:
+                note.pitch = moved
+    return out.sort().validate()
 
 
 def _transpose_bars(

@@ -196,6 +196,25 @@ def test_chord_goes_at_a_one_based_beat() -> None:
     assert chord_at(edit(song, ("chord", "1:N")), 0) == (None, "maj")
 
 
+def test_the_band_follows_a_new_chord_and_the_vocal_does_not() -> None:
+    from score_tokens.score import Chord, Note
+
+    song = Score()
+    song.chords = [Chord(0, BAR, 0, "maj"), Chord(BAR, BAR, 0, "maj")]  # C, C
+    song.tracks["piano"].notes = [Note(BAR + 480 * i, 480, p) for i, p in enumerate((60, 64, 67))]
+    song.tracks["bass"].notes = [Note(0, BAR, 36), Note(BAR, BAR, 36)]
+    song.tracks["vocal"].notes = [Note(BAR, BAR, 72, lyric="la")]
+    song = song.sort().validate()
+    minor = edit(song, ("chord", "2:Am"))  # C -> A minor: down 3, the third to a minor third
+    assert [n.pitch for n in minor.notes("piano")] == [57, 60, 64]  # A C E
+    assert [n.pitch for n in minor.notes("bass")] == [36, 33]  # bar 1 kept
+    assert [n.pitch for n in minor.notes("vocal")] == [72]
+    assert [n.pitch for n in edit(song, ("chord", "2:G")).notes("piano")] == [55, 59, 62]  # down 5
+    late = edit(song, ("chord", "2.3:F"))  # from beat 3: only the notes starting there
+    assert [n.pitch for n in late.notes("piano")] == [60, 64, 72]
+    assert [n.pitch for n in edit(song, ("chord", "2:N")).notes("piano")] == [60, 64, 67]
+
+
 def test_a_chord_beat_outside_its_bar_is_a_user_error() -> None:
     with pytest.raises(UserError, match="bar 2 has beats 1-4"):
         edit(example_song(), ("chord", "2.5:C"))
