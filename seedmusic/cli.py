@@ -25,14 +25,27 @@ class OneLineErrorParser(argparse.ArgumentParser):
         self.exit(2, f"error: {message} (see '{self.prog} --help')\n")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = OneLineErrorParser(
+class RaisingParser(OneLineErrorParser):
+    """argparse that raises a usage mistake as a `UserError` (for callers inside a server)."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UserError(message)
+
+    def exit(self, status: int = 0, message: str | None = None) -> NoReturn:
+        raise UserError(message.strip() if message else f"exit status {status}")
+
+
+def build_parser(
+    parser_class: type[OneLineErrorParser] = OneLineErrorParser,
+) -> argparse.ArgumentParser:
+    """The `seedmusic` parser with every verb; `parser_class` decides how usage mistakes end."""
+    parser = parser_class(
         prog="seedmusic",
         description="Open, offline music generation and analysis following Seed-Music.",
     )
     parser.add_argument("--version", action="version", version=f"seedmusic {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
-    subparsers = parser.add_subparsers(dest="verb", metavar="VERB", parser_class=OneLineErrorParser)
+    subparsers = parser.add_subparsers(dest="verb", metavar="VERB", parser_class=parser_class)
     for module in VERB_MODULES:
         module.register(subparsers)
     return parser

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +23,7 @@ from mir.errors import AudioError
 from score_tokens.tokens_file import tokens_document
 from seedmusic.errors import UserError
 from seedmusic.outputs import ANALYSIS_FILES, write_analysis_outputs
+from seedmusic.progress import progress_bars
 
 logger = logging.getLogger(__name__)
 
@@ -134,7 +134,7 @@ def run_analyze(args: argparse.Namespace) -> int:
     try:
         analysis = analyze(
             args.audio,
-            progress=sys.stderr.isatty(),
+            progress=progress_bars(),
             transcriber=transcriber,
             lyrics=lyrics,
             language=args.language,

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +24,7 @@ from seedmusic.composer.pipeline import Composer, ComposeRequest, Composition
 from seedmusic.composer.style import parse_style
 from seedmusic.errors import UserError
 from seedmusic.outputs import Writer, score_writers, write_all_or_nothing, write_json
+from seedmusic.progress import progress_bars
 
 logger = logging.getLogger(__name__)
 
@@ -170,7 +170,7 @@ def compose_request(args: argparse.Namespace) -> ComposeRequest:
 def run_composer(args: argparse.Namespace, request: ComposeRequest) -> Composition:
     """Compose `request` with the `--checkpoint` composer (progress bar on a terminal)."""
     composer = Composer.from_pretrained(args.checkpoint)
-    return composer.compose(request, progress=sys.stderr.isatty())
+    return composer.compose(request, progress=progress_bars())
 
 
 def run(args: argparse.Namespace) -> int:

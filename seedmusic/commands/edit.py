@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -39,6 +38,7 @@ from seedmusic.outputs import (
     write_all_or_nothing,
     write_json,
 )
+from seedmusic.progress import progress_bars
 
 logger = logging.getLogger(__name__)
 
@@ -154,7 +154,7 @@ def _analyzed_score(audio: np.ndarray, rate: int) -> Score:
     folder = optional_reference_checkpoint("transcriber", "the analysis has no notes")
     transcriber = None if folder is None else Transcriber.from_pretrained(folder).eval()
     analysis = analyze(
-        Audio(audio.astype(np.float32), rate), progress=sys.stderr.isatty(), transcriber=transcriber
+        Audio(audio.astype(np.float32), rate), progress=progress_bars(), transcriber=transcriber
     )
     return analysis.to_score()
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import sys
 import time
 from pathlib import Path
 
@@ -27,6 +26,7 @@ from seedmusic.commands.compose import (
 )
 from seedmusic.commands.render import add_render_arguments, render_request, report
 from seedmusic.outputs import check_output_folder
+from seedmusic.progress import progress_bars
 from seedmusic.song import render_song, song_summary, write_song
 
 logger = logging.getLogger(__name__)
@@ -59,7 +59,7 @@ def run(args: argparse.Namespace) -> int:
     song = render_song(
         composition.score,
         render_request(args, request.lyrics.language),
-        progress=sys.stderr.isatty(),
+        progress=progress_bars(),
     )
     summary = {
         **song_summary(song, {"compose": compose_seconds}),

@@ -16,13 +16,13 @@ from __future__ import annotations
 
 import argparse
 import logging
-import sys
 from pathlib import Path
 
 from score_tokens.io import read_score
 from seedmusic.composer.lyrics_input import detect_language
 from seedmusic.errors import UserError
 from seedmusic.outputs import check_output_folder
+from seedmusic.progress import progress_bars
 from seedmusic.song import (
     RENDERERS,
     RenderedSong,
@@ -103,7 +103,7 @@ def run(args: argparse.Namespace) -> int:
         raise UserError(f"{args.score}: {exc}") from None
     words = " ".join(text for _, text in score.lyrics())
     language = args.language or detect_language(words)
-    song = render_song(score, render_request(args, language), progress=sys.stderr.isatty())
+    song = render_song(score, render_request(args, language), progress=progress_bars())
     summary = {"score": str(args.score), **song_summary(song)}
     write_song(args.output, song, score, summary)
     report(song, args.output)
