@@ -16,7 +16,7 @@ demo: setup
 	$(VENV)/bin/seedmusic demo -o out/demo
 
 test: setup
-	$(PY) -m pytest -n 2 -q
+	$(PY) -m pytest -n 2 --dist loadgroup -q
 
 lint: setup
 	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .

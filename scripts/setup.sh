@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(fluidsynth libfluidsynth3 fluid-soundfont-gm fluidr3mono-gm-soundfont csound-soundfont opl3-soundfont timgm6mb-soundfont espeak-ng sox mma opus-tools)
+APT_PACKAGES=(fluidsynth libfluidsynth3 fluid-soundfont-gm fluidr3mono-gm-soundfont csound-soundfont opl3-soundfont timgm6mb-soundfont espeak-ng sox mma opus-tools chromium)
 PYTHON=${PYTHON:-python3.11}
 command -v "$PYTHON" >/dev/null || PYTHON=python3
 

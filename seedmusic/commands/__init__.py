@@ -14,6 +14,7 @@ from seedmusic.commands import (
     generate,
     render,
     score,
+    serve,
     tokens,
     train,
 )
@@ -26,6 +27,7 @@ VERB_MODULES: list[ModuleType] = [
     edit,
     score,
     analyze,
+    serve,
     tokens,
     data,
     codec,
