@@ -106,7 +106,8 @@ def browser() -> Iterator[object]:
     assert Path(CHROMIUM).exists(), "Debian's chromium is missing: run `make setup`"
     with playwright.sync_playwright() as driver:
         chromium = driver.chromium.launch(
-            executable_path=CHROMIUM, args=["--no-sandbox", "--disable-background-networking"]
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-background-networking", "--disable-dev-shm-usage"],
         )
         yield chromium
         chromium.close()
