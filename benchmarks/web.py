@@ -110,7 +110,14 @@ def _measure(url: str, lines: int) -> dict[str, Any]:
     copy = Path(tempfile.mkdtemp()) / "song.wav"
     copy.write_bytes(Path(song_wav).read_bytes())
     started = time.perf_counter()
-    client.predict(upload=handle_file(str(copy)), lyrics="", notes=True, api_name="/analyze")
+    client.predict(
+        upload=handle_file(str(copy)),
+        lyrics="",
+        notes=True,
+        encoding="remi",
+        language="en",
+        api_name="/analyze",
+    )
     analyzed = time.perf_counter() - started
     return {
         "lines": lines,

@@ -86,3 +86,9 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     )
     encode_corpus(root / "corpus", root / "codec", root / "latents", progress=False)
     return {"corpus": root / "corpus", "codec": root / "codec", "latents": root / "latents"}
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # pytest-xdist registers `xdist_group` itself; without it (`-p no:xdist`) the marker would be
+    # unknown under --strict-markers.
+    config.addinivalue_line("markers", "xdist_group(name): run these tests on one xdist worker")

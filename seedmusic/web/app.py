@@ -271,6 +271,19 @@ def _analyze_tab(limits: Limits) -> dict[str, Any]:
                 label="Transcribe the notes of vocal, bass, piano, guitar and drums",
                 elem_id="analyze-notes",
             )
+            with gr.Row():
+                view["language"] = gr.Radio(
+                    ["en", "de"],
+                    value="en",
+                    label="Language of the lyrics",
+                    elem_id="analyze-language",
+                )
+                view["encoding"] = gr.Radio(
+                    ["remi", "xval"],
+                    value="remi",
+                    label="Score tokens (tokens.json)",
+                    elem_id="analyze-encoding",
+                )
             view["button"] = gr.Button("Analyze", variant="primary", elem_id="analyze-button")
         with gr.Column():
             view["readout"] = gr.Markdown(elem_id="analyze-readout")
@@ -426,6 +439,8 @@ def _wire(
         upload: str | None,
         lyrics: str,
         notes: bool,
+        encoding: str,
+        language: str,
         request: gr.Request,
         progress: gr.Progress = gr.Progress(track_tqdm=True),  # noqa: B008
     ) -> tuple[Any, ...]:
@@ -436,6 +451,8 @@ def _wire(
                 None if upload is None else Path(upload),
                 lyrics or "",
                 notes=notes,
+                encoding=encoding,
+                language=language,
                 limits=limits,
             )
             return (
@@ -449,7 +466,14 @@ def _wire(
 
     ana["button"].click(
         analyze,
-        inputs=[files, ana["upload"], ana["lyrics"], ana["notes"]],
+        inputs=[
+            files,
+            ana["upload"],
+            ana["lyrics"],
+            ana["notes"],
+            ana["encoding"],
+            ana["language"],
+        ],
         outputs=[files, current, ana["readout"], ana["score"], ana["downloads"], *song_view],
         api_name="analyze",
         concurrency_id=WORK_QUEUE,

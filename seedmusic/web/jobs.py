@@ -206,15 +206,18 @@ def analyze_recording(
     lyrics: str = "",
     *,
     notes: bool = True,
+    encoding: str = "remi",
+    language: str = "en",
     limits: Limits = Limits(),
 ) -> Analysis:
-    """`seedmusic analyze` of an uploaded recording into `folder/analysis`, plus
-    `folder/song`: the recording's samples as `song.wav` beside the analysis's score, the song
-    folder that `seedmusic edit` re-renders bars of."""
+    """`seedmusic analyze` of an uploaded recording into `folder/analysis` (`encoding`: the
+    score tokens of `tokens.json`; `language`: of the lyrics), plus `folder/song`: the
+    recording's samples as `song.wav` beside the analysis's score, the song folder that
+    `seedmusic edit` re-renders bars of."""
     check_upload(upload, limits)
     assert upload is not None
     out = folder / "analysis"
-    argv = ["analyze", str(upload), "-o", str(out)]
+    argv = ["analyze", str(upload), "-o", str(out), "--format", encoding, "--language", language]
     if lyrics.strip():
         lyrics_file = folder / "lyrics.txt"
         lyrics_file.write_text(lyrics, encoding="utf-8")

@@ -7,6 +7,7 @@ Screenshots go to `$SEEDMUSIC_TEST_ARTIFACTS/web` (default `out/test-artifacts/w
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -290,12 +291,21 @@ def test_endpoints_through_gradio_client(server: Server, tmp_path: Path) -> None
         upload=handle_file(str(_tone(tmp_path / "take.wav", 6.0))),
         lyrics="",
         notes=False,
+        encoding="xval",
+        language="en",
         api_name="/analyze",
     )
-    readout = result[0]
+    readout, downloads = result[0], result[2]
     assert "tempo" in readout
+    tokens = next(Path(_client_path(item)) for item in downloads if "tokens" in _client_path(item))
+    assert json.loads(tokens.read_text())["encoding"] == "xval"
     with pytest.raises(Exception, match="between 1 and"):
         client.predict(first=2, last=1, operation="transpose", value="2", api_name="/edit")
+
+
+def _client_path(item: object) -> str:
+    """A file output as `gradio_client` returns it (a path, or a dict holding one)."""
+    return str(item["path"] if isinstance(item, dict) else item)
 
 
 def _assert_local(server: Server) -> None:
