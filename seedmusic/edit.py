@@ -10,7 +10,9 @@
 
 The output keeps the source's sample rate, channels and length: outside the spans it *is* the
 source. A span whose timing changes the rest of the song (a new tempo, bars added or removed)
-runs to the end of the song: everything after it moves.
+runs to the end of the song: everything after it moves. An edited score that ends later than the
+song (bars appended, `extend`) lengthens it: the song is continued, from the new bars' first bar
+line to the edited score's end, with the song before them as the DiT's context.
 """
 
 from __future__ import annotations
@@ -62,7 +64,8 @@ class Span:
 
 @dataclass
 class EditedSong:
-    """The edited audio `[C, S]` (the source's rate, channels and length) and what changed."""
+    """The edited audio `[C, S]` (the source's rate and channels; its length, or longer when bars
+    were appended) and what changed."""
 
     audio: np.ndarray
     sample_rate: int
@@ -155,6 +158,8 @@ def edit_song(
         UserError: the edit changes nothing.
     """
     settings = settings or NeuralRenderSettings()
+    source_length = audio.shape[1]
+    audio = _lengthened(audio, sample_rate, original, edited)  # [C, S] (S grows when extended)
     seconds = audio.shape[1] / sample_rate
     spans = changed_spans(original, edited, seconds)
     if not spans:
@@ -190,8 +195,19 @@ def edit_song(
         timings["vae"] += time.perf_counter() - started
         new = _to_source_format(window, renderer.sample_rate, sample_rate, audio.shape[0])
         offset = round(lo / frame_rate * sample_rate)  # the window's first sample in the song
-        _splice(out, new, offset, span, sample_rate, crossfade)
+        _splice(out, new, offset, span, sample_rate, crossfade, source_length)
     return EditedSong(out, sample_rate, spans, {k: round(v, 3) for k, v in timings.items()})
+
+
+def _lengthened(audio: np.ndarray, sample_rate: int, original: Score, edited: Score) -> np.ndarray:
+    """`audio` `[C, S]`, with silence appended up to the end of `edited` when it ends later than
+    `original` does and than the audio does (bars were appended): the room the new bars fill."""
+    if edited.duration_seconds() <= original.duration_seconds() + 1e-6:
+        return audio
+    length = math.ceil(edited.duration_seconds() * sample_rate)
+    if length <= audio.shape[1]:
+        return audio
+    return np.concatenate([audio, np.zeros((audio.shape[0], length - audio.shape[1]))], axis=1)
 
 
 def _codec_mono(renderer: NeuralRenderer, audio: np.ndarray, sample_rate: int) -> np.ndarray:
@@ -266,10 +282,17 @@ def _to_source_format(wav: np.ndarray, rate: int, target_rate: int, channels: in
 
 
 def _splice(
-    out: np.ndarray, new: np.ndarray, offset: int, span: Span, rate: int, crossfade: float
+    out: np.ndarray,
+    new: np.ndarray,
+    offset: int,
+    span: Span,
+    rate: int,
+    crossfade: float,
+    source_length: int | None = None,
 ) -> None:
     """Write `new` (which starts at sample `offset` of the song) into `out` over the span, with
-    equal-power crossfades just inside its edges; samples outside the span stay untouched."""
+    equal-power crossfades just inside its edges; samples outside the span stay untouched. A
+    span that starts where the source ends (`source_length`: appended bars) fades nothing in."""
     length = out.shape[1]
     start, end = round(span.start * rate), min(length, round(span.end * rate))
     if end <= start:
@@ -281,7 +304,7 @@ def _splice(
     gain_new = np.ones(end - start)
     if fade > 0:
         ramp = np.sin(0.5 * np.pi * (np.arange(fade) + 0.5) / fade)  # 0 -> 1
-        if start > 0:
+        if 0 < start < (length if source_length is None else source_length):
             gain_new[:fade] = ramp
         if end < length:
             gain_new[-fade:] = ramp[::-1]

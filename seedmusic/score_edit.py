@@ -27,6 +27,9 @@ them. An event belongs to the bar that holds its onset. The operations (`EDIT_KI
 - `regenerate BARS`: the composer's infill re-composes BARS (same words, new melody and chords;
   the band re-arranged there).
 - `tempo BPM`: one tempo for the whole score (`TEMPO_RANGE`).
+- `extend N[:WORDS]`: append N bars (`EXTEND_RANGE`) in the last bar's meter and tempo, composed
+  by the composer's infill as a continuation of the song: an instrumental outro, or, with WORDS,
+  a new verse that sings them.
 
 Composer operations keep everything outside their bars as it was, except that a note or chord
 sounding into the bars is cut where the new material starts. This module imports torch only
@@ -76,10 +79,12 @@ if TYPE_CHECKING:
     from seedmusic.composer.pipeline import Composer
     from seedmusic.composer.style import ComposeStyle
 
-EditKind = Literal["transpose", "lyrics", "chord", "regenerate", "tempo"]
-EDIT_KINDS: tuple[EditKind, ...] = ("transpose", "lyrics", "chord", "regenerate", "tempo")
+EditKind = Literal["transpose", "lyrics", "chord", "regenerate", "tempo", "extend"]
+EDIT_KINDS: tuple[EditKind, ...] = ("transpose", "lyrics", "chord", "regenerate", "tempo", "extend")
 TEMPO_RANGE = (20.0, 400.0)
 """Accepted `tempo` values in bpm."""
+EXTEND_RANGE = (1, 64)
+"""How many bars `extend` may append."""
 
 _BARS = re.compile(r"(\d+)(?:\s*-\s*(\d+))?")
 _ROOTS = {"C": 0, "D": 2, "E": 4, "F": 5, "G": 7, "A": 9, "B": 11}
@@ -121,7 +126,8 @@ class EditOp:
     """One edit operation. Bars are 0-based, [start, stop); stop None runs to the last bar.
 
     Only the fields of `kind` matter: transpose (start, stop, semitones, tracks), lyrics (start,
-    stop, words), chord (start, beat, label), regenerate (start, stop), tempo (bpm).
+    stop, words), chord (start, beat, label), regenerate (start, stop), tempo (bpm), extend
+    (semitones: the number of bars to append, words).
     """
 
     kind: EditKind
@@ -174,6 +180,13 @@ class EditOp:
         if kind == "regenerate":
             start, stop = _bar_span(text, where)
             return cls("regenerate", start, stop, text=text)
+        if kind == "extend":
+            count, _, words = text.partition(":")
+            bars = _count(count, where)
+            low, high = EXTEND_RANGE
+            if not low <= bars <= high:
+                raise UserError(f"{where}: append {low} to {high} bars")
+            return cls("extend", semitones=bars, words=" ".join(words.split()), text=text)
         if kind == "tempo":
             bpm = _number(text, where)
             low, high = TEMPO_RANGE
@@ -185,7 +198,7 @@ class EditOp:
     @property
     def option(self) -> str:
         """How the operation reads on the command line, for messages ("--lyrics 5-6")."""
-        shown = self.text.partition(":")[0] if self.kind == "lyrics" else self.text
+        shown = self.text.partition(":")[0] if self.kind in ("lyrics", "extend") else self.text
         return f"--{self.kind} {shown}".rstrip()
 
     def bars(self, num_bars: int) -> tuple[int, int]:
@@ -259,7 +272,9 @@ def apply_edits(
             0..127, a chord beat outside its bar, words without syllables), or the composer
             cannot be loaded or finds no infill.
     """
-    for op in ops:  # no operation changes the bars or meters: check them all first
+    for op in ops:  # until an `extend`, no operation changes the bars: check them all first
+        if op.kind == "extend":
+            break
         _check_fits(score, op)
     loaded: list[Composer] = []
 
@@ -273,7 +288,7 @@ def apply_edits(
                 raise UserError(f"{op.option}: {why} needs the composer: {exc}") from None
         return loaded[0]
 
-    regenerate = next((op for op in ops if op.kind == "regenerate"), None)
+    regenerate = next((op for op in ops if op.kind in ("regenerate", "extend")), None)
     if regenerate is not None:
         get_composer(regenerate, "re-composing bars")
     edited = score
@@ -327,6 +342,8 @@ def _apply(
     style: ComposeStyle | None,
     language: str | None,
 ) -> Score:
+    if op.kind == "extend":
+        return _extend(score, op, get_composer, seed, style, language)
     start, stop = _check_fits(score, op)
     if op.kind == "transpose":
         return _transpose_bars(score, start, stop, op.semitones, op.tracks)
@@ -356,6 +373,40 @@ def _apply(
     _check_composer_score(score, op)
     composer = get_composer(op, "re-composing bars")
     return _recompose(score, score, start, stop, composer, seed, style, language)
+
+
+def _extend(
+    score: Score,
+    op: EditOp,
+    get_composer: Callable[[EditOp, str], Composer],
+    seed: int,
+    style: ComposeStyle | None,
+    language: str | None,
+) -> Score:
+    """`score` with `op.semitones` bars appended and composed by the composer's infill: an
+    instrumental continuation, or a new verse singing `op.words`."""
+    _check_composer_score(score, op)
+    starts = score.bar_starts()
+    last = starts[-1]
+    end = last + score.bar_length(score.signature_at(last))
+    start, stop = len(starts), len(starts) + op.semitones
+    longer = score.copy()
+    longer.end_tick = end + (stop - start) * score.bar_length(score.signature_at(last))
+    sections = sorted(score.sections, key=lambda s: s.tick)
+    wanted = "verse" if op.words else "outro"  # the new bars' section
+    if not sections or sections[-1].label != wanted:
+        longer.sections.append(Section(end, wanted))
+    longer = longer.sort().validate()
+    if not op.words:
+        composer = get_composer(op, "composing the new bars")
+        return _recompose(longer, longer, start, stop, composer, seed, style, language)
+    words_language = language or detect_language(op.words)
+    syllables = lyric_syllables(op.words, words_language)
+    if not syllables:
+        raise UserError(f"{op.option}: {op.words!r} has no syllables to sing")
+    draft = _draft_with_words(longer, start, stop, syllables, op)
+    composer = get_composer(op, "composing the new bars")
+    return _recompose(draft, longer, start, stop, composer, seed, style, words_language)
 
 
 def _check_fits(score: Score, op: EditOp) -> tuple[int, int]:
@@ -596,6 +647,13 @@ def _integer(text: str, where: str) -> int:
         return int(text.strip())
     except ValueError:
         raise UserError(f"{where}: {text.strip()!r} is not a whole number of semitones") from None
+
+
+def _count(text: str, where: str) -> int:
+    try:
+        return int(text.strip())
+    except ValueError:
+        raise UserError(f"{where}: {text.strip()!r} is not a whole number of bars") from None
 
 
 def _number(text: str, where: str) -> float:

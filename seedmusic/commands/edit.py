@@ -11,7 +11,7 @@ inpainted by the neural renderer's DiT, conditioned on the edited score, with th
 latents around them; outside those bars `DIR/song.wav` is the source, sample for sample (same
 rate, channels, length and sample format), with short equal-power crossfades just inside each
 re-rendered span. Instead of `--score`, the edit operations of `seedmusic score edit`
-(`--transpose`, `--lyrics`, `--chord`, `--regenerate`, `--tempo`) apply to the song's score. Writes `song.wav`, the edited score files and `edit.json`:
+(`--transpose`, `--lyrics`, `--chord`, `--regenerate`, `--tempo`, `--extend`) apply to the song's score; `--extend N[:WORDS]` appends N bars, composed and rendered as the song's continuation (the song grows; everything before the new bars is the source). Writes `song.wav`, the edited score files and `edit.json`:
 `{"spans": [{"bars": [5, 6], "start": s, "end": s}], "unchanged_seconds": s}` (bars 1-based,
 inclusive, as in `score.png`), plus `summary.json` (timings, seed).
 """
@@ -110,7 +110,7 @@ def run(args: argparse.Namespace) -> int:
         for s in (span.to_json() for span in result.spans)
     )
     print(
-        f"re-rendered bars {bars} ({audio.shape[1] / rate - result.unchanged_seconds:.1f} s); "
+        f"re-rendered bars {bars} ({result.audio.shape[1] / rate - result.unchanged_seconds:.1f} s); "
         f"{result.unchanged_seconds:.1f} s copied from the source -> {args.output / 'song.wav'}"
     )
     return 0

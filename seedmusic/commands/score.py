@@ -91,6 +91,11 @@ EDIT_HELP: dict[str, tuple[str, str]] = {
     ),
     "regenerate": ("BARS", "re-compose BARS: same words, new melody, chords and band"),
     "tempo": ("BPM", "one tempo for the whole score (20-400)"),
+    "extend": (
+        "N[:WORDS]",
+        "append N bars composed as the song's continuation: an instrumental outro, or a new "
+        "verse singing WORDS",
+    ),
 }
 
 

@@ -265,7 +265,9 @@ class Composer:
         states = _grammar_states(ids, plan)
         if states is None:
             raise UserError(
-                "the score does not follow the composer's lead-sheet grammar (sections must start on bar lines, one meter)"
+                "the score does not follow the composer's lead-sheet grammar (sections on bar "
+                "lines, one meter, a sung vocal line with words; an analyzed recording's "
+                "transcribed vocal usually is not one): the composer cannot re-compose it"
             )
         before, after = states[start - 1], states[stop - 1]
         span_grammar = snapshot(before)

@@ -144,3 +144,34 @@ def test_edit_operations_apply_to_the_songs_score(
         assert main(["edit", str(song), *args, "-o", str(tmp_path / "bad")]) == 2
         err = capsys.readouterr().err
         assert err.startswith("error:") and "either --score" in err
+
+
+def test_appended_bars_continue_the_song(renderer: NeuralRenderer) -> None:
+    score = four_bars()
+    seconds = score.duration_seconds()
+    longer = score.copy()
+    longer.end_tick = 6 * 4 * score.ticks_per_beat  # two bars more, empty: still a new score
+    longer.chords = [*score.chords]
+    rng = np.random.default_rng(2)
+    source = rng.uniform(-0.3, 0.3, size=(1, round(seconds * RATE)))
+    settings = NeuralRenderSettings(steps=2, window=300, overlap=50)
+    result = edit_song(
+        renderer, source, RATE, score, _with_a_note_in_bar_six(longer), settings=settings
+    )
+    assert result.audio.shape == (1, round(seconds * 6 / 4 * RATE))
+    (span,) = result.spans
+    assert (span.first_bar, span.stop_bar) == (4, 6)
+    assert span.start == pytest.approx(seconds) and span.end == pytest.approx(seconds * 6 / 4)
+    np.testing.assert_array_equal(result.audio[:, : source.shape[1]], source)
+    assert np.abs(result.audio[:, source.shape[1] : source.shape[1] + 2400]).max() > 0
+    assert result.unchanged_seconds == pytest.approx(seconds, abs=1e-3)
+
+
+def _with_a_note_in_bar_six(score: Score) -> Score:
+    from score_tokens.score import Note
+
+    out = score.copy()
+    out.tracks["piano"].notes.append(
+        Note(5 * 4 * score.ticks_per_beat, score.ticks_per_beat, 60, 90)
+    )
+    return out.sort().validate()

@@ -408,3 +408,49 @@ def test_cli_refits_more_words_with_the_shipped_composer(run_cli, tmp_path: Path
     for track in ("vocal", "bass", "piano", "guitar", "drums"):
         assert in_bars(edited, track, 1, 5) == in_bars(song, track, 1, 5)
         assert in_bars(edited, track, 7, 8) == in_bars(song, track, 7, 8)
+
+
+def test_extend_parses_a_bar_count_and_optional_words() -> None:
+    op = EditOp.parse("extend", "4:and now the night")
+    assert (op.kind, op.semitones, op.words, op.option) == (
+        "extend",
+        4,
+        "and now the night",
+        "--extend 4",
+    )
+    assert EditOp.parse("extend", "2").words == ""
+    for text, message in (("0", "append 1 to 64"), ("65", "append 1 to 64"), ("x", "whole number")):
+        with pytest.raises(UserError, match=message):
+            EditOp.parse("extend", text)
+
+
+def test_extend_without_a_composer_is_a_user_error() -> None:
+    with pytest.raises(UserError, match="needs the composer"):
+        apply_edits(example_song(), [EditOp.parse("extend", "2")])
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not SHIPPED_COMPOSER.is_dir(), reason="no shipped composer checkpoint")
+def test_cli_extends_a_song_with_the_shipped_composer(run_cli, tmp_path: Path) -> None:
+    song = example_song()
+    bars = len(song.bar_starts())
+    source = write_score(song, tmp_path / "song.json")
+    out = tmp_path / "out.json"
+    words = "and now the night is falling down"
+    result = run_cli("score", "edit", source, "-o", out, "--extend", f"4:{words}", "--seed", "1")
+    assert result.code == 0, result.err
+    assert result.out.startswith(f"changed bars {bars + 1}-{bars + 4} (of {bars + 4})")
+    edited = read_score(out)
+    assert len(edited.bar_starts()) == bars + 4
+    assert all(a >= bars for a, _ in diff(song, edited))
+    new = [n.lyric for n in edited.notes("vocal") if n.tick >= bars * BAR and n.lyric]
+    assert " ".join(new).replace(" ", "") == "andnowthenightisfallingdown"
+    assert edited.sections[-1].label == "verse" and edited.sections[-1].tick == bars * BAR
+    for track in ("bass", "piano", "drums"):
+        assert any(n.tick >= bars * BAR for n in edited.notes(track)), track
+        assert in_bars(edited, track, 1, bars) == in_bars(song, track, 1, bars)
+    outro = run_cli("score", "edit", source, "-o", tmp_path / "outro.json", "--extend", "2")
+    assert outro.code == 0, outro.err
+    instrumental = read_score(tmp_path / "outro.json")
+    assert not [n for n in instrumental.notes("vocal") if n.tick >= bars * BAR]
+    assert any(n.tick >= bars * BAR for n in instrumental.notes("piano"))
