@@ -57,7 +57,8 @@ WORK_QUEUE = "seedmusic-work"
 """All heavy work shares one queue: one job at a time on the CPU."""
 EDIT_VALUE_HELP = (
     "transpose: semitones (2, -3); lyrics: the new words; chord: a label at the first bar "
-    "(Am, G7, F:maj7); regenerate: nothing"
+    "(Am, G7, F:maj7); regenerate: nothing; extend: bars to append after the song, with "
+    "optional words to sing (4 or 4:and the night is falling)"
 )
 
 

@@ -26,8 +26,9 @@ from seedmusic.progress import forced_progress
 
 logger = logging.getLogger(__name__)
 
-EDIT_OPERATIONS: tuple[str, ...] = ("transpose", "lyrics", "chord", "regenerate")
-"""What the Edit tab can do to the chosen bars (`seedmusic edit`'s operations)."""
+EDIT_OPERATIONS: tuple[str, ...] = ("transpose", "lyrics", "chord", "regenerate", "extend")
+"""What the Edit tab can do to the chosen bars, or append after them (`seedmusic edit`'s
+operations)."""
 
 
 class JobError(Exception):
@@ -270,10 +271,11 @@ def edit_bars(
     seed: int = 0,
     style: str = "",
 ) -> Edit:
-    """`seedmusic edit` of bars `first..last` (1-based) of `song` into `folder/song`."""
+    """`seedmusic edit` of bars `first..last` (1-based) of `song` into `folder/song` (for
+    `extend`, the bars are not used: `value` is `N[:WORDS]`, bars appended to the song)."""
     if song is None or not song.wav.is_file():
         raise JobError("no song yet: generate one, or load a recording, first")
-    bars = _bar_span(song, first, last)
+    bars = "" if operation == "extend" else _bar_span(song, first, last)
     argv = ["edit", str(song.folder), f"--{operation}", _edit_spec(operation, bars, value)]
     argv += ["--seed", str(int(seed)), "--style", style or ""]
     out = folder / "song"
@@ -311,4 +313,9 @@ def _edit_spec(operation: str, bars: str, value: str) -> str:
         if not value:
             raise JobError("type a chord, like Am, G7 or F:maj7")
         return f"{bars.split('-')[0]}:{value}"
+    if operation == "extend":
+        count, colon, words = value.partition(":")
+        if not count.strip().isdigit():
+            raise JobError("extend by a number of bars, optionally with words: 4 or 4:new words")
+        return f"{int(count)}{colon}{words.strip()}"
     raise JobError(f"unknown edit {operation!r} (one of {', '.join(EDIT_OPERATIONS)})")

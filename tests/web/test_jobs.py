@@ -109,6 +109,8 @@ def test_edit_needs_a_song_and_bars_inside_it(tmp_path: Path) -> None:
         ("lyrics", "new words here", "2-4:new words here"),
         ("chord", "Am", "2:Am"),
         ("regenerate", "", "2-4"),
+        ("extend", "4", "4"),
+        ("extend", "2: and the night ", "2:and the night"),
     ],
 )
 def test_edit_specs(operation: str, value: str, expected: str) -> None:
@@ -123,6 +125,7 @@ def test_edit_specs(operation: str, value: str, expected: str) -> None:
         ("lyrics", " ", "new words"),
         ("chord", "", "a chord"),
         ("tempo", "90", "unknown edit"),
+        ("extend", "some", "number of bars"),
     ],
 )
 def test_bad_edit_values(operation: str, value: str, message: str) -> None:
