@@ -22,6 +22,7 @@ import torch
 from torch import nn
 
 from renderer.modeling import CheckpointError
+from renderer.spectral import SpectralDecoder
 from renderer.vae import Vae
 from score_tokens.io import atomic_write
 
@@ -32,6 +33,12 @@ logger = logging.getLogger(__name__)
 
 VAE_DIR = "vae"
 RVQ_DIR = "rvq"
+WINDOW_FRAMES = 750
+"""Long audio is encoded and decoded in windows of this many latent frames (30 s at 25 /s), so
+memory stays flat in the audio's length."""
+MARGIN_FRAMES = 25
+"""Frames of context each window sees on both sides and then drops (1 s): windowed latents and
+audio match the whole-file ones to rounding."""
 
 
 class AudioCodec(nn.Module):
@@ -89,8 +96,42 @@ class AudioCodec(nn.Module):
         return self.frame_rate * self.num_codebooks * math.log2(self.codebook_size)
 
     def encode_latents(self, wav: torch.Tensor) -> torch.Tensor:
-        """The VAE's posterior mean `[B, D, ceil(S / hop)]` of `[B, C, S]` audio."""
-        return self.vae.encode(wav).mean
+        """The VAE's posterior mean `[B, D, ceil(S / hop)]` of `[B, C, S]` audio; audio longer
+        than `WINDOW_FRAMES` is encoded window by window (each with `MARGIN_FRAMES` of context
+        on both sides), so memory does not grow with its length."""
+        hop = self.hop_length
+        total = math.ceil(wav.shape[-1] / hop)
+        if total <= WINDOW_FRAMES + 2 * MARGIN_FRAMES:
+            return self.vae.encode(wav).mean
+        pieces = []
+        for start, stop, lo, hi in _windows(total):
+            segment = wav[..., lo * hop : hi * hop]  # [B, C, <= (hi - lo) * hop]
+            mean = self.vae.encode(segment).mean  # [B, D, hi - lo]
+            pieces.append(mean[..., start - lo : stop - lo])
+        return torch.cat(pieces, dim=-1)  # [B, D, total]
+
+    def decode_latents(self, z: torch.Tensor, length: int | None = None) -> torch.Tensor:
+        """The VAE's audio `[B, C, T * hop]` (or `[B, C, length]`) of latents `[B, D, T]`,
+        window by window when T is longer than `WINDOW_FRAMES` (as `encode_latents`)."""
+        hop = self.hop_length
+        total = z.shape[-1]
+        if total <= WINDOW_FRAMES + 2 * MARGIN_FRAMES:
+            return self.vae.decode(z, length=length)
+        decoder = self.vae.decoder
+        per_frame = hop // self.vae.config.stft_hop if isinstance(decoder, SpectralDecoder) else 0
+        pieces = []
+        anchor: tuple[int, torch.Tensor] | None = None  # absolute STFT frame, its phases
+        for start, stop, lo, hi in _windows(total):
+            window = z[..., lo:hi]
+            if per_frame:  # carry the running phase across windows (`decode_with_phase`)
+                local = None if anchor is None else (anchor[0] - lo * per_frame, anchor[1])
+                audio, phase = decoder.decode_with_phase(window, local)
+                anchor = (stop * per_frame, phase[..., (stop - lo) * per_frame])
+            else:
+                audio = self.vae.decode(window)  # [B, C, (hi - lo) * hop]
+            pieces.append(audio[..., (start - lo) * hop : (stop - lo) * hop])
+        wav = torch.cat(pieces, dim=-1)  # [B, C, total * hop]
+        return wav if length is None else wav[..., :length]
 
     def encode(
         self, wav: torch.Tensor, sample_rate: int | None = None, num_codebooks: int | None = None
@@ -117,7 +158,7 @@ class AudioCodec(nn.Module):
         (or `[B, C, length]`)."""
         self._check_codes(codes)
         z = self.rvq.decode(codes)  # [B, D, T]
-        return self.vae.decode(z, length=length)
+        return self.decode_latents(z, length=length)
 
     def encode_file(
         self, path: str | os.PathLike[str], num_codebooks: int | None = None
@@ -193,6 +234,16 @@ def log_mel_l1(reference: np.ndarray, estimate: np.ndarray, sample_rate: int) ->
         for x in (reference, estimate)
     ]
     return float(np.mean(np.abs(np.log(mels[0] + 1e-5) - np.log(mels[1] + 1e-5))))
+
+
+def _windows(total: int) -> list[tuple[int, int, int, int]]:
+    """`(start, stop, lo, hi)` frame ranges covering `[0, total)`: each window keeps
+    `[start, stop)` of the `[lo, hi)` it is computed on."""
+    out = []
+    for start in range(0, total, WINDOW_FRAMES):
+        stop = min(total, start + WINDOW_FRAMES)
+        out.append((start, stop, max(0, start - MARGIN_FRAMES), min(total, stop + MARGIN_FRAMES)))
+    return out
 
 
 def _rvq_dim(rvq: ResidualVQ) -> int:

@@ -138,6 +138,19 @@ class SpectralDecoder(nn.Module):
             )
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
+        return self.decode_with_phase(z)[0]
+
+    def decode_with_phase(
+        self, z: torch.Tensor, anchor: tuple[int, torch.Tensor] | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Audio `[B, C, T * hop]` of latents `z` `[B, D, T]`, and the phases `[B * C, F,
+        T * r + 1]` (float64) it was made with.
+
+        `anchor` = (STFT frame, phases `[B * C, F]`): with predicted phase increments, shift
+        every bin's phase so that it has those phases at that frame. Decoding a long song window
+        by window, each window anchored at the phases the previous one reached there, gives the
+        phases (and so the audio) of decoding it whole.
+        """
         batch, _, frames = z.shape
         channels = self.config.audio_channels
         hidden = self.conv_in(z)
@@ -148,7 +161,11 @@ class SpectralDecoder(nn.Module):
         hidden = torch.cat([hidden, hidden[..., -1:]], dim=-1)  # [B, C * 2F, T * r + 1]
         hidden = hidden.reshape(batch * channels, 2, -1, hidden.shape[-1])  # [B * C, 2, F, T*r+1]
         magnitude = hidden[:, 0].clamp(max=LOG_MAG_MAX).exp()
-        spec = torch.polar(magnitude, self._phase(hidden[:, 1]))  # [B * C, F, T * r + 1]
+        phase = self._phase(hidden[:, 1])  # [B * C, F, T * r + 1] float64
+        if anchor is not None and self.config.phase != "absolute":
+            frame, target = anchor
+            phase = (phase + (target - phase[..., frame])[..., None]) % (2 * math.pi)
+        spec = torch.polar(magnitude, phase.to(magnitude.dtype))  # [B * C, F, T * r + 1]
         samples = frames * self.config.hop_length
         wav = torch.istft(
             spec,
@@ -158,17 +175,16 @@ class SpectralDecoder(nn.Module):
             center=True,
             length=samples,
         )  # [B * C, T * hop]
-        return wav.reshape(batch, channels, samples)
+        return wav.reshape(batch, channels, samples), phase
 
     def _phase(self, predicted: torch.Tensor) -> torch.Tensor:
-        """`[N, F, frames]` decoder outputs -> phases (see the module docstring)."""
+        """`[N, F, frames]` decoder outputs -> phases, float64 (see the module docstring)."""
         if self.config.phase == "absolute":
-            return predicted
+            return predicted.to(torch.float64)
         # The bin's own advance over one hop, reduced modulo 2 pi exactly (integer arithmetic),
         # and the running sum in float64, so that minutes of frames keep their phase precise.
         bins = torch.arange(predicted.shape[1], device=predicted.device)
         turns = (bins * self.config.stft_hop) % self.config.n_fft  # [F]
         advance = turns.to(torch.float64) * (2 * math.pi / self.config.n_fft)
         deviation = math.pi * torch.tanh(predicted.to(torch.float64))  # [N, F, frames]
-        phase = torch.cumsum(advance[:, None] + deviation, dim=-1) % (2 * math.pi)
-        return phase.to(predicted.dtype)
+        return torch.cumsum(advance[:, None] + deviation, dim=-1) % (2 * math.pi)

@@ -199,7 +199,7 @@ class NeuralRenderer:
     @torch.no_grad()
     def decode(self, latents: torch.Tensor, length: int) -> np.ndarray:
         """VAE latents `[1, D, T]` -> mono float32 audio `[length]`."""
-        wav = self.codec.vae.decode(latents, length=length)  # [1, C, S]
+        wav = self.codec.decode_latents(latents, length=length)  # [1, C, S]
         return wav[0].mean(dim=0).numpy().astype(np.float32)
 
 

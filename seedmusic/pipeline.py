@@ -169,7 +169,7 @@ class AudioTokenPipeline:
             progress=progress,
         )  # [1, D, T]
         length = round(request.duration * self.codec.sample_rate)
-        waveform = self.codec.vae.decode(latents, length=length)  # [1, C, S]
+        waveform = self.codec.decode_latents(latents, length=length)  # [1, C, S]
         if not self.trained:
             logger.warning("generated with UNTRAINED models: the audio is noise-like by design")
         return Song(

@@ -133,3 +133,25 @@ def test_load_audio_errors(tmp_path: Path) -> None:
     junk.write_bytes(b"not audio at all")
     with pytest.raises(ValueError, match="unreadable audio"):
         load_audio(junk, 8000, 1)
+
+
+@pytest.mark.parametrize("config", ["tiny", "tiny_pitch"])
+def test_long_audio_is_coded_in_windows_that_match_the_whole(
+    config: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import renderer.codec as codec_module
+
+    torch.manual_seed(0)
+    vae = Vae(getattr(VaeConfig, config)())
+    codec = AudioCodec(vae, ResidualVQ(_rvq_config(vae.latent_channels))).eval()
+    wav = 0.3 * torch.randn(1, vae.config.audio_channels, 297 * codec.hop_length + 5)
+    with torch.no_grad():
+        whole_latents = codec.vae.encode(wav).mean  # [1, D, 298]
+        whole_audio = codec.vae.decode(whole_latents, length=wav.shape[-1])
+        monkeypatch.setattr(codec_module, "WINDOW_FRAMES", 20)
+        monkeypatch.setattr(codec_module, "MARGIN_FRAMES", 40)  # a tiny model sees far
+        latents = codec.encode_latents(wav)
+        audio = codec.decode_latents(whole_latents, length=wav.shape[-1])
+    assert latents.shape == whole_latents.shape and audio.shape == whole_audio.shape
+    torch.testing.assert_close(latents, whole_latents, atol=1e-4, rtol=1e-4)
+    torch.testing.assert_close(audio, whole_audio, atol=1e-4, rtol=1e-4)
