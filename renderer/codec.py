@@ -13,7 +13,7 @@ import logging
 import math
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Self
+from typing import TYPE_CHECKING, Any, Self
 
 import librosa
 import numpy as np
@@ -250,23 +250,31 @@ def _rvq_dim(rvq: ResidualVQ) -> int:
     return int(rvq.config.dim)
 
 
+STREAM_SECONDS = 600.0
+"""Files longer than this are read, downmixed and resampled block by block (`_load_blocks`)."""
+BLOCK_SECONDS = 30.0
+
+
 def load_audio(path: str | os.PathLike[str], sample_rate: int, channels: int) -> np.ndarray:
     """Read an audio file as float32 `[channels, S]` at `sample_rate`.
 
-    Mono files are duplicated to stereo; stereo (or wider) files are averaged to mono.
+    Mono files are duplicated to stereo; stereo (or wider) files are averaged to mono. Files
+    longer than `STREAM_SECONDS` are read and resampled in blocks, so only the result is held
+    whole.
     """
     source = Path(path)
     if not source.is_file():
         raise FileNotFoundError(f"{source}: no such audio file")
     try:
+        info = sf.info(str(source))
+        if info.frames > STREAM_SECONDS * info.samplerate > 0:
+            return _load_blocks(source, info, sample_rate, channels)
         data, rate = sf.read(str(source), dtype="float32", always_2d=True)  # [S, C_in]
     except (sf.LibsndfileError, RuntimeError) as exc:
         raise ValueError(f"{source}: unreadable audio ({exc})") from None
     if data.shape[0] == 0:
         raise ValueError(f"{source}: the audio is empty")
-    bad = int(np.count_nonzero(~np.isfinite(data)))
-    if bad:
-        raise ValueError(f"{source}: {bad} of its samples are NaN or infinite")
+    _check_finite(source, data)
     wav = data.T  # [C_in, S]
     if wav.shape[0] != channels:
         wav = wav.mean(axis=0, keepdims=True)  # [1, S]
@@ -274,6 +282,39 @@ def load_audio(path: str | os.PathLike[str], sample_rate: int, channels: int) ->
     if rate != sample_rate:
         logger.info("resampling %s from %d Hz to %d Hz", source, rate, sample_rate)
         wav = librosa.resample(wav, orig_sr=rate, target_sr=sample_rate, axis=-1)
+    return np.ascontiguousarray(wav, dtype=np.float32)
+
+
+def _check_finite(source: Path, data: np.ndarray) -> None:
+    bad = int(np.count_nonzero(~np.isfinite(data)))
+    if bad:
+        raise ValueError(f"{source}: {bad} of its samples are NaN or infinite")
+
+
+def _load_blocks(source: Path, info: Any, sample_rate: int, channels: int) -> np.ndarray:
+    """`load_audio` of a long file, `BLOCK_SECONDS` at a time (soxr's streaming resampler)."""
+    import soxr
+
+    keep = channels if info.channels == channels else 1
+    stream = (
+        soxr.ResampleStream(info.samplerate, sample_rate, keep, dtype="float32")
+        if info.samplerate != sample_rate
+        else None
+    )
+    pieces = []
+    block = max(1, round(BLOCK_SECONDS * info.samplerate))
+    blocks = sf.blocks(str(source), blocksize=block, dtype="float32", always_2d=True)
+    for data in blocks:  # [S_block, C_in]
+        _check_finite(source, data)
+        part = data if keep == info.channels else data.mean(axis=1, keepdims=True)
+        pieces.append(part if stream is None else stream.resample_chunk(part))
+    if stream is not None:
+        pieces.append(stream.resample_chunk(np.zeros((0, keep), np.float32), last=True))
+    wav = np.concatenate(pieces, axis=0).T  # [keep, S]
+    length = math.ceil(info.frames * sample_rate / info.samplerate)  # as librosa.resample gives
+    wav = np.pad(wav[:, :length], ((0, 0), (0, max(0, length - wav.shape[1]))))
+    if keep != channels:
+        wav = np.repeat(wav, channels, axis=0)  # [channels, S]
     return np.ascontiguousarray(wav, dtype=np.float32)
 
 

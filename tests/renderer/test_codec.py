@@ -155,3 +155,25 @@ def test_long_audio_is_coded_in_windows_that_match_the_whole(
     assert latents.shape == whole_latents.shape and audio.shape == whole_audio.shape
     torch.testing.assert_close(latents, whole_latents, atol=1e-4, rtol=1e-4)
     torch.testing.assert_close(audio, whole_audio, atol=1e-4, rtol=1e-4)
+
+
+def test_long_files_are_read_in_blocks_as_they_are_read_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import renderer.codec as codec_module
+
+    rng = np.random.default_rng(0)
+    path = tmp_path / "long.wav"
+    sf.write(path, rng.uniform(-0.5, 0.5, size=(44_100 * 3 + 17, 2)), 44_100, subtype="FLOAT")
+    whole = load_audio(path, 24_000, 1)
+    monkeypatch.setattr(codec_module, "STREAM_SECONDS", 1.0)
+    monkeypatch.setattr(codec_module, "BLOCK_SECONDS", 0.7)
+    blocks = load_audio(path, 24_000, 1)
+    assert blocks.shape == whole.shape == (1, math.ceil((44_100 * 3 + 17) * 24_000 / 44_100))
+    np.testing.assert_allclose(blocks, whole, atol=1e-4)
+    assert load_audio(path, 24_000, 2).shape == (2, whole.shape[1])
+    broken = rng.uniform(-0.5, 0.5, size=(44_100 * 3, 1))
+    broken[44_100 * 2 + 5] = np.nan  # in a later block
+    sf.write(tmp_path / "nan.wav", broken, 44_100, subtype="FLOAT")
+    with pytest.raises(ValueError, match="NaN or infinite"):
+        load_audio(tmp_path / "nan.wav", 24_000, 1)
