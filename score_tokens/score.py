@@ -300,8 +300,8 @@ class Score:
                             duration=int(n["duration"]),
                             pitch=int(n["pitch"]),
                             velocity=int(n.get("velocity", 96)),
-                            lyric=n.get("lyric"),
-                            phonemes=tuple(n.get("phonemes", ())),
+                            lyric=None if n.get("lyric") is None else str(n["lyric"]),
+                            phonemes=tuple(str(p) for p in n.get("phonemes", ())),
                         )
                         for n in t["notes"]
                     ],
@@ -321,16 +321,19 @@ class Score:
                 ],
                 chords=[
                     Chord(
-                        int(c["tick"]), int(c["duration"]), c["root"], str(c.get("quality", "maj"))
+                        int(c["tick"]),
+                        int(c["duration"]),
+                        None if c["root"] is None else int(c["root"]),
+                        str(c.get("quality", "maj")),
                     )
                     for c in data.get("chords", [])
                 ],
                 tracks=tracks,
-                end_tick=data.get("end_tick"),
+                end_tick=None if data.get("end_tick") is None else int(data["end_tick"]),
             )
-        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            return score.validate()
+        except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as exc:
             raise ScoreError(f"malformed score JSON: {type(exc).__name__}: {exc}") from None
-        return score.validate()
 
 
 def _validate_note(track: str, note: Note) -> None:

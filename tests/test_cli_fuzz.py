@@ -1,0 +1,316 @@
+"""Hostile input for every verb that reads a file: exit 0 or 2, never a traceback; on failure
+one `error:` line and no output left behind; the input never touched.
+
+Every input is made here (no committed binaries). Hypothesis widens the score-JSON cases.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from score_tokens.io import write_score
+from seedmusic.data.example_song import example_song
+
+RATE = 24_000
+
+
+# ---------------------------------------------------------------------- hostile inputs
+
+
+def _wav(data: np.ndarray, rate: int = RATE, subtype: str = "PCM_16") -> Callable[[Path], None]:
+    return lambda path: sf.write(str(path), data, rate, subtype=subtype)
+
+
+def _tone(seconds: float, channels: int = 1) -> np.ndarray:
+    t = np.arange(int(seconds * RATE)) / RATE
+    wave = 0.3 * np.sin(2 * np.pi * 220 * t)
+    return np.repeat(wave[:, None], channels, axis=1) if channels > 1 else wave
+
+
+def _truncated(path: Path) -> None:
+    sf.write(str(path), _tone(1.0), RATE, subtype="PCM_16")
+    data = path.read_bytes()
+    path.write_bytes(data[: 44 + (len(data) - 44) // 2 + 1])
+
+
+def _nan(path: Path) -> None:
+    data = _tone(1.0)
+    data[100:200] = np.nan
+    sf.write(str(path), data, RATE, subtype="FLOAT")
+
+
+def _inf(path: Path) -> None:
+    data = _tone(1.0)
+    data[5] = np.inf
+    sf.write(str(path), data, RATE, subtype="FLOAT")
+
+
+AUDIO: dict[str, Callable[[Path], None]] = {
+    "header only": _wav(np.zeros(0)),
+    "one sample": _wav(np.zeros(1)),
+    "silence": _wav(np.zeros(RATE)),
+    "NaN samples": _nan,
+    "infinite sample": _inf,
+    "clipped": _wav(np.sign(_tone(1.0)), subtype="FLOAT"),
+    "8 kHz": _wav(_tone(1.0)[::3], rate=8_000),
+    "192 kHz": _wav(np.repeat(_tone(1.0), 8), rate=192_000),
+    "6 channels": _wav(_tone(1.0, channels=6)),
+    "text named .wav": lambda path: path.write_text("not a recording\n" * 40),
+    "truncated": _truncated,
+    "random bytes": lambda path: path.write_bytes(np.random.default_rng(0).bytes(3000)),
+}
+
+
+def _score_document() -> dict:
+    return json.loads(json.dumps(example_song().to_dict()))
+
+
+def _score_json(change: Callable[[dict], None]) -> Callable[[Path], None]:
+    def make(path: Path) -> None:
+        document = _score_document()
+        change(document)
+        path.write_text(json.dumps(document))
+
+    return make
+
+
+def _set(key: str, value: object) -> Callable[[dict], None]:
+    return lambda document: document.__setitem__(key, value)
+
+
+def _each_note(field: str, value: object) -> Callable[[dict], None]:
+    def change(document: dict) -> None:
+        for track in document["tracks"].values():
+            for note in track["notes"]:
+                note[field] = value
+
+    return change
+
+
+def _no_notes(document: dict) -> None:
+    for track in document["tracks"].values():
+        track["notes"] = []
+
+
+SCORES: dict[str, Callable[[Path], None]] = {
+    "empty object": lambda path: path.write_text("{}"),
+    "not JSON": lambda path: path.write_text("{ this is not json"),
+    "a list": lambda path: path.write_text("[1, 2, 3]"),
+    "no notes": _score_json(_no_notes),
+    "tempo 0": _score_json(_set("tempos", [{"tick": 0, "bpm": 0}])),
+    "tempo negative": _score_json(_set("tempos", [{"tick": 0, "bpm": -5}])),
+    "tempo 1e9": _score_json(_set("tempos", [{"tick": 0, "bpm": 1e9}])),
+    "meter 7/0": _score_json(
+        _set("time_signatures", [{"tick": 0, "numerator": 7, "denominator": 0}])
+    ),
+    "meter 0/4": _score_json(
+        _set("time_signatures", [{"tick": 0, "numerator": 0, "denominator": 4}])
+    ),
+    "pitch 300": _score_json(_each_note("pitch", 300)),
+    "pitch -1": _score_json(_each_note("pitch", -1)),
+    "negative durations": _score_json(_each_note("duration", -10)),
+    "ticks as text": _score_json(_each_note("tick", "soon")),
+    "ticks_per_beat 0": _score_json(_set("ticks_per_beat", 0)),
+    "random bytes .mid": lambda path: path.write_bytes(np.random.default_rng(1).bytes(500)),
+    "not XML .musicxml": lambda path: path.write_text("<score-partwise><part>"),
+}
+SCORE_SUFFIX = {"random bytes .mid": ".mid", "not XML .musicxml": ".musicxml"}
+
+TOKENS: dict[str, Callable[[Path], None]] = {
+    "unknown tokens": lambda path: path.write_text(
+        json.dumps({"encoding": "remi", "tokens": ["Bar", "Nonsense_7", "Pitch_999"]})
+    ),
+    "empty tokens": lambda path: path.write_text(json.dumps({"encoding": "remi", "tokens": []})),
+    "unknown encoding": lambda path: path.write_text(json.dumps({"encoding": "abc", "tokens": []})),
+    "wrong shape": lambda path: path.write_text(json.dumps([["Bar"]])),
+    "numbers": lambda path: path.write_text(json.dumps({"encoding": "remi", "tokens": [1, 2]})),
+    "not JSON": lambda path: path.write_text("tokens: Bar Bar"),
+}
+
+
+def _npz(**arrays: np.ndarray) -> Callable[[Path], None]:
+    def make(path: Path) -> None:
+        with open(path, "wb") as handle:
+            np.savez(handle, **arrays)
+
+    return make
+
+
+CODES: dict[str, Callable[[Path], None]] = {
+    "no codes key": _npz(other=np.zeros((2, 3), dtype=np.int64)),
+    "codes out of range": _npz(
+        codes=np.full((2, 10), 99_999, dtype=np.int64), num_samples=np.array(9600)
+    ),
+    "negative codes": _npz(codes=np.full((2, 10), -3, dtype=np.int64), num_samples=np.array(9600)),
+    "1-d codes": _npz(codes=np.zeros(10, dtype=np.int64), num_samples=np.array(9600)),
+    "float codes": _npz(codes=np.full((2, 10), 0.5), num_samples=np.array(9600)),
+    "too many codebooks": _npz(
+        codes=np.zeros((99, 10), dtype=np.int64), num_samples=np.array(9600)
+    ),
+    "random bytes": lambda path: path.write_bytes(np.random.default_rng(2).bytes(400)),
+}
+
+
+# ---------------------------------------------------------------------- the check
+
+
+def _check(run_cli, tmp_path: Path, source: Path, argv: list[str], output: Path) -> None:
+    """Run the verb and assert the contract of the module docstring."""
+    before = (source.read_bytes(), source.stat().st_mtime_ns) if source.is_file() else None
+    result = run_cli(*argv)
+    assert result.code in (0, 2), (argv, result.code, result.err[-2000:])
+    assert "Traceback" not in result.err + result.out, (argv, result.err[-2000:])
+    if result.code == 2:
+        lines = result.err.strip().splitlines()
+        assert len(lines) >= 1 and lines[-1].startswith("error:"), (argv, result.err)
+        assert sum(line.startswith("error:") for line in lines) == 1, result.err
+        assert not output.exists(), (argv, sorted(os.listdir(output.parent)))
+    if before is not None:
+        assert (source.read_bytes(), source.stat().st_mtime_ns) == before, argv
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("case", sorted(AUDIO))
+def test_audio_verbs_survive(case: str, run_cli, tmp_path: Path) -> None:
+    source = tmp_path / "input.wav"
+    AUDIO[case](source)
+    out = tmp_path / "analysis"
+    _check(run_cli, tmp_path, source, ["analyze", str(source), "--no-notes", "-o", str(out)], out)
+    codes = tmp_path / "codes.npz"
+    _check(run_cli, tmp_path, source, ["codec", "encode", str(source), "-o", str(codes)], codes)
+
+
+def test_missing_and_folder_inputs(run_cli, tmp_path: Path) -> None:
+    for source in (tmp_path / "missing.wav", tmp_path):
+        for argv, out in (
+            (["analyze", str(source), "--no-notes", "-o"], tmp_path / "a"),
+            (["codec", "encode", str(source), "-o"], tmp_path / "c.npz"),
+            (["tokenize", str(source), "-o"], tmp_path / "t.json"),
+            (["score", "convert", str(source)], tmp_path / "s.mid"),
+        ):
+            result = run_cli(*argv, str(out))
+            assert result.code == 2 and result.err.startswith("error:"), (argv, result.err)
+            assert not out.exists()
+
+
+@pytest.mark.parametrize("case", sorted(SCORES))
+def test_score_verbs_survive(case: str, run_cli, tmp_path: Path) -> None:
+    source = tmp_path / f"score{SCORE_SUFFIX.get(case, '.json')}"
+    SCORES[case](source)
+    for name, argv in (
+        ("out.mid", ["score", "convert", str(source)]),
+        ("out.png", ["score", "show", str(source), "-o"]),
+        ("tokens.json", ["tokenize", str(source), "--encoding", "remi", "-o"]),
+    ):
+        out = tmp_path / name
+        _check(run_cli, tmp_path, source, [*argv, str(out)], out)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("case", ["no notes", "tempo 0", "meter 7/0", "pitch 300", "not JSON"])
+def test_render_survives(case: str, run_cli, tmp_path: Path) -> None:
+    source = tmp_path / "score.json"
+    SCORES[case](source)
+    out = tmp_path / "song"
+    argv = ["render", str(source), "--renderer", "synth", "--no-adherence", "-o", str(out)]
+    _check(run_cli, tmp_path, source, argv, out)
+
+
+@pytest.mark.parametrize("case", sorted(TOKENS))
+def test_detokenize_survives(case: str, run_cli, tmp_path: Path) -> None:
+    source = tmp_path / "tokens.json"
+    TOKENS[case](source)
+    out = tmp_path / "score.json"
+    _check(run_cli, tmp_path, source, ["detokenize", str(source), "-o", str(out)], out)
+
+
+@pytest.mark.parametrize("case", sorted(CODES))
+def test_codec_decode_survives(case: str, run_cli, tmp_path: Path) -> None:
+    source = tmp_path / "codes.npz"
+    CODES[case](source)
+    out = tmp_path / "out.wav"
+    _check(run_cli, tmp_path, source, ["codec", "decode", str(source), "-o", str(out)], out)
+
+
+_JSON = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-(10**6), 10**6)
+    | st.floats(allow_nan=True)
+    | st.text(max_size=8),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
+    ),
+    max_leaves=12,
+)
+_KEYS = (
+    "ticks_per_beat",
+    "tempos",
+    "time_signatures",
+    "key",
+    "sections",
+    "chords",
+    "tracks",
+    "end_tick",
+)
+
+
+@settings(
+    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(key=st.sampled_from(_KEYS), value=_JSON)
+def test_any_score_field_value_is_handled(key: str, value: object, run_cli, tmp_path: Path) -> None:
+    source = tmp_path / "fuzz.json"
+    document = _score_document()
+    document[key] = value
+    source.write_text(json.dumps(document))
+    out = tmp_path / "fuzz-out.json"
+    if out.exists():
+        out.unlink()
+    _check(run_cli, tmp_path, source, ["tokenize", str(source), "-o", str(out)], out)
+
+
+def test_the_example_score_itself_is_fine(run_cli, tmp_path: Path) -> None:
+    source = write_score(example_song(), tmp_path / "song.json")
+    result = run_cli("tokenize", str(source), "-o", str(tmp_path / "t.json"))
+    assert result.code == 0, result.err
+
+
+@pytest.fixture(scope="module")
+def example_tokens(tmp_path_factory: pytest.TempPathFactory) -> list[str]:
+    from seedmusic.cli import main
+
+    folder = tmp_path_factory.mktemp("tokens")
+    source = write_score(example_song(), folder / "song.json")
+    assert main(["tokenize", str(source), "-o", str(folder / "t.json")]) == 0
+    return list(json.loads((folder / "t.json").read_text())["tokens"])
+
+
+@settings(
+    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(data=st.data())
+def test_any_token_sequence_is_handled(
+    data: st.DataObject, example_tokens: list[str], run_cli, tmp_path: Path
+) -> None:
+    vocabulary = sorted(set(example_tokens))
+    token = st.sampled_from(vocabulary) | st.text(max_size=12)
+    start = data.draw(st.integers(0, len(example_tokens)))
+    middle = data.draw(st.lists(token, max_size=30))
+    tokens = example_tokens[:start] + middle + example_tokens[start + len(middle) :]
+    encoding = data.draw(st.sampled_from(["remi", "xval"]))
+    source = tmp_path / "fuzz-tokens.json"
+    source.write_text(json.dumps({"encoding": encoding, "tokens": tokens}))
+    out = tmp_path / "fuzz-score.json"
+    if out.exists():
+        out.unlink()
+    _check(run_cli, tmp_path, source, ["detokenize", str(source), "-o", str(out)], out)
