@@ -314,3 +314,45 @@ def test_any_token_sequence_is_handled(
     if out.exists():
         out.unlink()
     _check(run_cli, tmp_path, source, ["detokenize", str(source), "-o", str(out)], out)
+
+
+LYRICS: dict[str, Callable[[Path], None]] = {
+    "empty file": lambda path: path.write_text(""),
+    "only headers": lambda path: path.write_text("[verse]\n[chorus]\n"),
+    "unknown header": lambda path: path.write_text("[solo-ish thing]\nla la la\n"),
+    "not UTF-8": lambda path: path.write_bytes(b"\xff\xfe\x00la la\x80\x81"),
+    "words under the intro": lambda path: path.write_text("[intro]\nhello there\n"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(LYRICS))
+def test_generate_and_compose_refuse_bad_lyrics(case: str, run_cli, tmp_path: Path) -> None:
+    source = tmp_path / "lyrics.txt"
+    LYRICS[case](source)
+    for verb in ("generate", "compose"):
+        out = tmp_path / verb
+        _check(run_cli, tmp_path, source, [verb, "--lyrics", str(source), "-o", str(out)], out)
+        assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    "edit",
+    [
+        ["--transpose", "99:2"],
+        ["--chord", "2:H#m9"],
+        ["--lyrics", "0-1:la"],
+        ["--extend", "0"],
+        ["--tempo", "nan"],
+        ["--score", "missing.json"],
+    ],
+)
+def test_edit_refuses_bad_operations(edit: list[str], run_cli, tmp_path: Path) -> None:
+    song = tmp_path / "song"
+    song.mkdir()
+    score = example_song()
+    write_score(score, song / "score.json")
+    sf.write(str(song / "song.wav"), _tone(score.duration_seconds()), RATE)
+    out = tmp_path / "edited"
+    result = run_cli("edit", str(song), *edit, "-o", str(out))
+    assert result.code == 2 and result.err.startswith("error:"), result.err
+    assert "Traceback" not in result.err and not out.exists()
