@@ -14,7 +14,6 @@ from collections.abc import Sequence
 from typing import NoReturn
 
 from seedmusic import __version__
-from seedmusic.commands import VERB_MODULES
 from seedmusic.errors import UserError
 
 
@@ -39,6 +38,8 @@ def build_parser(
     parser_class: type[OneLineErrorParser] = OneLineErrorParser,
 ) -> argparse.ArgumentParser:
     """The `seedmusic` parser with every verb; `parser_class` decides how usage mistakes end."""
+    from seedmusic.commands import VERB_MODULES  # the verbs import torch: not at module import
+
     parser = parser_class(
         prog="seedmusic",
         description="Open, offline music generation and analysis following Seed-Music.",
@@ -74,8 +75,12 @@ def error_line(exc: BaseException) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        parser = build_parser()
+        args = parser.parse_args(argv)
+    except KeyboardInterrupt:  # while the verbs' libraries load
+        print("error: interrupted", file=sys.stderr)
+        return 130
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.INFO,
         format="%(levelname)s %(name)s: %(message)s",
