@@ -23,6 +23,10 @@ from seedmusic.data.example_song import example_song
 pytestmark = pytest.mark.slow
 REPO = Path(__file__).resolve().parents[1]
 SIGNAL_AFTER_SECONDS = 4.0
+INTERRUPTED = (130, -signal.SIGINT)
+"""Exit statuses of a verb after Ctrl-C: `main` returns 130; a worker thread that was in a C
+call can still let the interpreter end by the signal itself (seen once in CI, after the
+"error: interrupted" line was written)."""
 
 
 def _recording(path: Path, seconds: float = 30.0) -> Path:
@@ -81,7 +85,9 @@ def test_analyze_stopped_then_run_again(how: signal.Signals, tmp_path: Path) -> 
     argv = ["analyze", str(source), "-o", str(out)]
     stopped = _stopped(argv, how)
     if how == signal.SIGINT:
-        assert stopped.returncode == 130 and stopped.stderr.strip().endswith("error: interrupted")
+        assert stopped.returncode in INTERRUPTED and stopped.stderr.strip().endswith(
+            "error: interrupted"
+        )
         assert "Traceback" not in stopped.stderr
     else:
         assert stopped.returncode == -signal.SIGKILL
@@ -100,7 +106,8 @@ def test_render_stopped_then_run_again(how: signal.Signals, tmp_path: Path) -> N
     out = tmp_path / "song"
     argv = ["render", str(score), "--no-adherence", "--stems", "-o", str(out)]
     stopped = _stopped(argv, how)
-    assert stopped.returncode == (130 if how == signal.SIGINT else -signal.SIGKILL), stopped.stderr
+    expected = INTERRUPTED if how == signal.SIGINT else (-signal.SIGKILL,)
+    assert stopped.returncode in expected, stopped.stderr
     assert "Traceback" not in stopped.stderr
     assert not out.exists() and _leftovers(tmp_path) == [score]
     again = subprocess.run(
