@@ -24,17 +24,9 @@ from pathlib import Path
 
 import numpy as np
 
+from benchmarks.web import LINES
+
 VERBS = ("analyze", "codec", "render", "edit", "generate")
-LINES = (
-    "the morning light is on the hill",
-    "the river runs and all is still",
-    "sing with me and sing it slow",
-    "all the way back home we go",
-    "the evening comes in shades of blue",
-    "and every road leads back to you",
-    "we carry songs we used to know",
-    "and leave a light on as we go",
-)
 SECONDS_PER_LINE = 9.0
 """About how long the composer makes one lyric line (with its share of intro and outro)."""
 COMPOSER_MINUTES = 3.0

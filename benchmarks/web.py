@@ -12,9 +12,6 @@ from __future__ import annotations
 
 import argparse
 import re
-import socket
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -22,7 +19,8 @@ from typing import Any
 
 from gradio_client import Client, handle_file
 
-REPO = Path(__file__).resolve().parents[1]
+from seedmusic.web.launch import start_server
+
 LINES = (
     "the morning light is on the hill",
     "the river runs and all is still",
@@ -40,7 +38,7 @@ def main() -> None:
     parser.add_argument("--lyrics-lines", type=int, nargs="+", default=[2, 4, 8])
     parser.add_argument("--url", default=None, help="a running server (default: start one)")
     args = parser.parse_args()
-    server, url = (None, args.url) if args.url else _start_server()
+    server, url = (None, args.url) if args.url else start_server()
     try:
         rows = [_measure(url, lines) for lines in args.lyrics_lines]
     finally:
@@ -54,25 +52,6 @@ def main() -> None:
             f"| {row['lines']} | {row['seconds']:.1f} | {row['bars']} | {row['generate']:.1f} | "
             f"{row['edit']:.1f} | {row['analyze']:.1f} |"
         )
-
-
-def _start_server() -> tuple[subprocess.Popen[str], str]:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = subprocess.Popen(
-        [sys.executable, "-m", "seedmusic", "serve", "--port", str(port)],
-        cwd=REPO,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    assert server.stdout is not None
-    for line in server.stdout:
-        match = re.search(r"seedmusic serve: (http://\S+)", line)
-        if match:
-            return server, match.group(1)
-    raise SystemExit("seedmusic serve did not start")
 
 
 def _measure(url: str, lines: int) -> dict[str, Any]:

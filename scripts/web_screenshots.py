@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import argparse
 import re
-import socket
-import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
 from PIL import Image
 from playwright.sync_api import Page, sync_playwright
+
+from seedmusic.web.launch import start_server
 
 REPO = Path(__file__).resolve().parents[1]
 WIDTH = 1280
@@ -34,32 +33,13 @@ def main() -> None:
     server = None
     url = args.url
     if url is None:
-        server, url = _start_server()
+        server, url = start_server()
     try:
         _shoot(url, args.out)
     finally:
         if server is not None:
             server.terminate()
             server.wait(timeout=60)
-
-
-def _start_server() -> tuple[subprocess.Popen[str], str]:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = subprocess.Popen(
-        [sys.executable, "-m", "seedmusic", "serve", "--port", str(port)],
-        cwd=REPO,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    assert server.stdout is not None
-    for line in server.stdout:
-        match = re.search(r"seedmusic serve: (http://\S+)", line)
-        if match:
-            return server, match.group(1)
-    raise SystemExit("seedmusic serve did not start")
 
 
 def _shoot(url: str, out: Path) -> None:

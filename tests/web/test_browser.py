@@ -11,9 +11,7 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
-import sys
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -27,6 +25,8 @@ import soundfile as sf
 
 playwright = pytest.importorskip("playwright.sync_api")
 pytest.importorskip("gradio_client")
+
+from seedmusic.web.launch import start_server  # noqa: E402
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("web")]
 
@@ -48,58 +48,21 @@ class Server:
     requests: list[str] = field(default_factory=list)
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     workdir = tmp_path_factory.mktemp("serve")
-    port = _free_port()
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "seedmusic",
-            "serve",
-            "--port",
-            str(port),
-            "--workdir",
-            str(workdir),
-            "--max-upload-seconds",
-            str(MAX_UPLOAD_SECONDS),
-            "--max-upload-mb",
-            str(MAX_UPLOAD_MB),
-        ],
-        cwd=REPO,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    process, url = start_server(
+        "--workdir",
+        str(workdir),
+        "--max-upload-seconds",
+        str(MAX_UPLOAD_SECONDS),
+        "--max-upload-mb",
+        str(MAX_UPLOAD_MB),
     )
-    url = _wait_for_url(process)
     yield Server(url, workdir, process)
     process.terminate()
     process.wait(timeout=60)
     assert not list(workdir.glob("seedmusic-serve-*")), "the server left its workspace behind"
-
-
-def _wait_for_url(process: subprocess.Popen[str]) -> str:
-    assert process.stdout is not None
-    deadline = time.monotonic() + 300
-    seen: list[str] = []
-    while time.monotonic() < deadline:
-        line = process.stdout.readline()
-        if not line and process.poll() is not None:
-            break
-        seen.append(line)
-        match = re.search(r"seedmusic serve: (http://\S+)", line)
-        if match:
-            return match.group(1)
-    process.kill()
-    raise AssertionError("seedmusic serve did not start:\n" + "".join(seen[-30:]))
 
 
 @pytest.fixture(scope="module")
