@@ -7,6 +7,7 @@ skipped rather than passed.
 
 from __future__ import annotations
 
+import json
 import signal
 import subprocess
 import sys
@@ -115,3 +116,26 @@ def test_render_stopped_then_run_again(how: signal.Signals, tmp_path: Path) -> N
     )
     assert again.returncode == 0, again.stderr[-2000:]
     assert (out / "song.wav").is_file() and (out / "stems" / "vocal.wav").is_file()
+
+
+@pytest.mark.parametrize("how", [signal.SIGINT, signal.SIGKILL])
+def test_data_build_stopped_then_run_again(how: signal.Signals, tmp_path: Path) -> None:
+    out = tmp_path / "corpus"
+    argv = ["data", "build", "--out", str(out), "--hours", "0.03", "--workers", "1"]
+    stopped = _stopped(argv, how)
+    expected = INTERRUPTED if how == signal.SIGINT else (-signal.SIGKILL,)
+    assert stopped.returncode in expected, stopped.stderr
+    assert "Traceback" not in stopped.stderr
+    assert not (out / "manifest.jsonl").exists(), "no manifest of a build that did not finish"
+    if how == signal.SIGINT:  # a SIGKILLed build cannot clean up: the next run does
+        assert not list(out.glob("shards/*.tmp")), "an interrupted build leaves no half shard"
+    again = subprocess.run(
+        [sys.executable, "-m", "seedmusic", *argv], cwd=REPO, capture_output=True, text=True
+    )
+    assert again.returncode == 0, again.stderr[-2000:]
+    assert not list(out.glob("shards/*.tmp"))
+    manifest = (out / "manifest.jsonl").read_text().splitlines()
+    assert manifest, "the rebuilt corpus lists its pieces"
+    for line in manifest:
+        piece = out / json.loads(line)["path"]
+        assert (piece / "mix.flac").is_file() and (piece / "truth.json").is_file(), piece

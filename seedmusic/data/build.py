@@ -154,6 +154,7 @@ def build(config: BuildConfig, on_shard: Callable[[float], None] | None = None) 
     num_shards = -(-len(works) // config.shard_size)
     shards_dir = config.out / SHARDS
     shards_dir.mkdir(parents=True, exist_ok=True)
+    _remove_staging(shards_dir)
     done: dict[int, dict[str, Any]] = {}
     for index in range(num_shards):
         info = _read_shard(shards_dir / shard_name(index))
@@ -182,6 +183,13 @@ def build(config: BuildConfig, on_shard: Callable[[float], None] | None = None) 
     else:
         _build_parallel(config, done, target, num_shards, shard_works, finished)
     return _write_manifest(config, done, target, report, started)
+
+
+def _remove_staging(shards_dir: Path) -> None:
+    """Remove the half-built shards a killed build left (`shard-NNNNN.tmp`)."""
+    for stale in sorted(shards_dir.glob("shard-*.tmp")):
+        logger.info("removing %s, left by an interrupted build", stale)
+        shutil.rmtree(stale, ignore_errors=True)
 
 
 def _build_parallel(
@@ -311,10 +319,24 @@ def build_shard(config: BuildConfig, index: int, works: list[Work]) -> dict[str,
     staging = final.with_name(final.name + ".tmp")
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
+    try:
+        info = _render_shard(config, index, works, staging, final.name)
+    except BaseException:  # interrupted or failed: no half-built shard stays behind
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    if final.exists():
+        shutil.rmtree(final)
+    os.replace(staging, final)
+    return info
+
+
+def _render_shard(
+    config: BuildConfig, index: int, works: list[Work], staging: Path, name: str
+) -> dict[str, Any]:
     pieces, skipped = [], []
     for work in works:
         try:
-            record = build_piece(config, work, staging, f"{SHARDS}/{final.name}")
+            record = build_piece(config, work, staging, f"{SHARDS}/{name}")
         except UnsupportedWorkError as exc:
             skipped.append({"work": work.id, "reason": str(exc)})
             logger.debug("skipped %s: %s", work.id, exc)
@@ -322,9 +344,6 @@ def build_shard(config: BuildConfig, index: int, works: list[Work]) -> dict[str,
         pieces.append(record.to_json())
     info = {"index": index, "pieces": pieces, "skipped": skipped}
     write_json(staging / "shard.json", info)
-    if final.exists():
-        shutil.rmtree(final)
-    os.replace(staging, final)
     return info
 
 
