@@ -19,6 +19,12 @@ With `phase="increment"` the decoder predicts, per bin and frame, the phase adva
 hop as the bin's own advance `2 pi k hop / n_fft` plus a deviation in (-pi, pi), and the phase
 is their running sum: a steady partial between two bins is one constant deviation, where an
 absolute phase must be a different value in every frame.
+
+With `decoder_low_band_fft` set, the decoder also writes the bins up to `decoder_low_band_hz`
+of a long STFT (same hop, phase increments likewise) from its last hidden layer, inverted by
+its own iSTFT and added: the fundamental of a bass note is then one narrow bin. It starts
+silent, so it can be added to a trained decoder and fine-tuned with the encoder frozen (the
+latent space, the RVQ and whatever was trained on the latents stay valid).
 """
 
 from __future__ import annotations
@@ -47,6 +53,12 @@ LOG_MAG_SCALE = 3.0
 # The decoder's log-magnitudes are clamped here before exp (|X| <= e^8, far above full scale
 # for the FFT sizes used), so an untrained decoder cannot overflow.
 LOG_MAG_MAX = 8.0
+# The decoder's low band starts this quiet (|X| around e^-8, about -130 dB below full scale
+# in a 4096-point STFT), so adding it to a trained decoder changes nothing until it learns.
+# Its weights start at the usual scale: they, not the bias, move its output fast enough (a
+# bias moves by the learning rate per Adam step), and Adam's steps do not shrink with the small
+# gradients of a quiet start.
+LOW_BAND_START_LOG_MAG = -8.0
 
 
 def _window(module: nn.Module) -> torch.Tensor:
@@ -136,6 +148,22 @@ class SpectralDecoder(nn.Module):
             self.conv_out = weight_norm(
                 nn.Conv1d(widths[-1], config.audio_channels * 2 * bins, kernel_size=3, padding=1)
             )
+            if config.decoder_low_band_fft:
+                long_window = torch.hann_window(config.decoder_low_band_fft)
+                self.register_buffer("low_band_window", long_window, persistent=False)
+                self.low_band_out = self._quiet_low_band_head(widths[-1])
+
+    def _quiet_low_band_head(self, width: int) -> nn.Module:
+        """The low band's output convolution, starting silent (see `LOW_BAND_START_LOG_MAG`)."""
+        low_bins = self.config.decoder_low_band_bins
+        head = weight_norm(
+            nn.Conv1d(width, self.config.audio_channels * 2 * low_bins, kernel_size=3, padding=1)
+        )
+        with torch.no_grad():
+            bias = head.bias.view(self.config.audio_channels, 2, low_bins)
+            bias[:, 0] = LOW_BAND_START_LOG_MAG  # log-magnitude rows
+            bias[:, 1] = 0.0  # phase rows: every bin advancing at its own rate
+        return head
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         return self.decode_with_phase(z)[0]
@@ -143,48 +171,85 @@ class SpectralDecoder(nn.Module):
     def decode_with_phase(
         self, z: torch.Tensor, anchor: tuple[int, torch.Tensor] | None = None
     ) -> tuple[torch.Tensor, torch.Tensor]:
-        """Audio `[B, C, T * hop]` of latents `z` `[B, D, T]`, and the phases `[B * C, F,
-        T * r + 1]` (float64) it was made with.
+        """Audio `[B, C, T * hop]` of latents `z` `[B, D, T]`, and the phases `[B * C, F (+ L),
+        T * r + 1]` (float64) it was made with (the decoder's low band's L bins after the main
+        STFT's F).
 
-        `anchor` = (STFT frame, phases `[B * C, F]`): with predicted phase increments, shift
-        every bin's phase so that it has those phases at that frame. Decoding a long song window
-        by window, each window anchored at the phases the previous one reached there, gives the
-        phases (and so the audio) of decoding it whole.
+        `anchor` = (STFT frame, phases `[B * C, F (+ L)]`): with predicted phase increments,
+        shift every bin's phase so that it has those phases at that frame. Decoding a long song
+        window by window, each window anchored at the phases the previous one reached there,
+        gives the phases (and so the audio) of decoding it whole.
         """
         batch, _, frames = z.shape
         channels = self.config.audio_channels
         hidden = self.conv_in(z)
         for block in self.blocks:
             hidden = block(hidden)
-        hidden = self.conv_out(self.snake(hidden))  # [B, C * 2F, T * r]
-        # torch.istft with center=True wants one frame more than samples / hop: repeat the last.
-        hidden = torch.cat([hidden, hidden[..., -1:]], dim=-1)  # [B, C * 2F, T * r + 1]
-        hidden = hidden.reshape(batch * channels, 2, -1, hidden.shape[-1])  # [B * C, 2, F, T*r+1]
-        magnitude = hidden[:, 0].clamp(max=LOG_MAG_MAX).exp()
-        phase = self._phase(hidden[:, 1])  # [B * C, F, T * r + 1] float64
+        hidden = self.snake(hidden)  # [B, W, T * r]
+        magnitude, phase = self._polar(self.conv_out(hidden))  # [B * C, F, T * r + 1] each
+        bands = [(magnitude, self.config.n_fft, _window(self))]
+        if self.config.decoder_low_band_fft:
+            low_magnitude, low_phase = self._polar(self.low_band_out(hidden), low_band=True)
+            window = self.get_buffer("low_band_window")
+            bands.append((low_magnitude, self.config.decoder_low_band_fft, window))
+            phase = torch.cat([phase, low_phase], dim=1)  # [B * C, F + L, T * r + 1]
         if anchor is not None and self.config.phase != "absolute":
             frame, target = anchor
             phase = (phase + (target - phase[..., frame])[..., None]) % (2 * math.pi)
-        spec = torch.polar(magnitude, phase.to(magnitude.dtype))  # [B * C, F, T * r + 1]
         samples = frames * self.config.hop_length
-        wav = torch.istft(
-            spec,
-            n_fft=self.config.n_fft,
-            hop_length=self.config.stft_hop,
-            window=_window(self),
-            center=True,
-            length=samples,
+        wav = sum(
+            self._inverse_stft(band, phase_part, n_fft, window, samples)
+            for (band, n_fft, window), phase_part in zip(
+                bands, phase.split([b[0].shape[1] for b in bands], dim=1), strict=True
+            )
         )  # [B * C, T * hop]
+        assert isinstance(wav, torch.Tensor)
         return wav.reshape(batch, channels, samples), phase
 
-    def _phase(self, predicted: torch.Tensor) -> torch.Tensor:
-        """`[N, F, frames]` decoder outputs -> phases, float64 (see the module docstring)."""
+    def _polar(
+        self, out: torch.Tensor, low_band: bool = False
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """An output convolution's `[B, C * 2 * bins, T * r]` -> magnitudes and phases (float64),
+        `[B * C, bins, T * r + 1]` each."""
+        batch = out.shape[0]
+        # torch.istft with center=True wants one frame more than samples / hop: repeat the last.
+        out = torch.cat([out, out[..., -1:]], dim=-1)  # [B, C * 2 * bins, T * r + 1]
+        out = out.reshape(batch * self.config.audio_channels, 2, -1, out.shape[-1])
+        n_fft = self.config.decoder_low_band_fft if low_band else self.config.n_fft
+        return out[:, 0].clamp(max=LOG_MAG_MAX).exp(), self._phase(out[:, 1], n_fft)
+
+    def _inverse_stft(
+        self,
+        magnitude: torch.Tensor,
+        phase: torch.Tensor,
+        n_fft: int,
+        window: torch.Tensor,
+        samples: int,
+    ) -> torch.Tensor:
+        """`[N, bins, frames]` magnitudes and phases (the lowest `bins` of an `n_fft`-point
+        STFT; the rest silent) -> `[N, samples]` audio."""
+        spec = torch.polar(magnitude, phase.to(magnitude.dtype))  # [N, bins, frames]
+        missing = n_fft // 2 + 1 - spec.shape[1]
+        if missing:
+            spec = nn.functional.pad(spec, (0, 0, 0, missing))  # [N, n_fft / 2 + 1, frames]
+        return torch.istft(
+            spec,
+            n_fft=n_fft,
+            hop_length=self.config.stft_hop,
+            window=window,
+            center=True,
+            length=samples,
+        )
+
+    def _phase(self, predicted: torch.Tensor, n_fft: int) -> torch.Tensor:
+        """`[N, F, frames]` decoder outputs for an `n_fft`-point STFT -> phases, float64 (see
+        the module docstring)."""
         if self.config.phase == "absolute":
             return predicted.to(torch.float64)
         # The bin's own advance over one hop, reduced modulo 2 pi exactly (integer arithmetic),
         # and the running sum in float64, so that minutes of frames keep their phase precise.
         bins = torch.arange(predicted.shape[1], device=predicted.device)
-        turns = (bins * self.config.stft_hop) % self.config.n_fft  # [F]
-        advance = turns.to(torch.float64) * (2 * math.pi / self.config.n_fft)
+        turns = (bins * self.config.stft_hop) % n_fft  # [F]
+        advance = turns.to(torch.float64) * (2 * math.pi / n_fft)
         deviation = math.pi * torch.tanh(predicted.to(torch.float64))  # [N, F, frames]
         return torch.cumsum(advance[:, None] + deviation, dim=-1) % (2 * math.pi)

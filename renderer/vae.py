@@ -65,6 +65,11 @@ class VaeConfig:
             first reference codec) or its advance per frame around the bin's own rate
             ("increment", integrated over frames), which places a partial's frequency between
             bins to a fraction of a hertz and keeps it steady.
+        decoder_low_band_fft: "stft" with "increment" phases only: FFT size of a second inverse
+            STFT (same hop) through which the decoder also writes the bins up to
+            `decoder_low_band_hz`, added to the main output: a bass fundamental is one 5.9 Hz
+            bin of a 4096-point STFT instead of a blend of three 23 Hz bins. 0: none.
+        decoder_low_band_hz: highest frequency of the decoder's low band.
     """
 
     sample_rate: int = 24000
@@ -80,6 +85,8 @@ class VaeConfig:
     low_band_fft: int = 0
     low_band_hz: float = 1000.0
     phase: Literal["absolute", "increment"] = "absolute"
+    decoder_low_band_fft: int = 0
+    decoder_low_band_hz: float = 400.0
 
     def __post_init__(self) -> None:
         if self.audio_channels not in (1, 2):
@@ -119,6 +126,18 @@ class VaeConfig:
                 f"low_band_fft must exceed n_fft ({self.n_fft}) and low_band_hz must be in "
                 f"(0, {self.sample_rate / 2}); got {self.low_band_fft}, {self.low_band_hz}"
             )
+        if self.decoder_low_band_fft and (
+            self.architecture != "stft"
+            or self.phase != "increment"
+            or self.decoder_low_band_fft <= self.n_fft
+            or not 0 < self.decoder_low_band_hz < self.sample_rate / 2
+        ):
+            raise ValueError(
+                "decoder_low_band_fft needs the 'stft' architecture with 'increment' phases, an "
+                f"FFT size above n_fft ({self.n_fft}) and decoder_low_band_hz in "
+                f"(0, {self.sample_rate / 2}); got {self.decoder_low_band_fft}, "
+                f"{self.decoder_low_band_hz}"
+            )
 
     @property
     def low_band_bins(self) -> int:
@@ -126,6 +145,13 @@ class VaeConfig:
         if not self.low_band_fft:
             return 0
         return int(self.low_band_hz * self.low_band_fft / self.sample_rate) + 1
+
+    @property
+    def decoder_low_band_bins(self) -> int:
+        """Bins of the long inverse STFT the decoder writes (0 without one)."""
+        if not self.decoder_low_band_fft:
+            return 0
+        return int(self.decoder_low_band_hz * self.decoder_low_band_fft / self.sample_rate) + 1
 
     @property
     def hop_length(self) -> int:
@@ -187,6 +213,11 @@ class VaeConfig:
     def tiny_pitch(cls) -> Self:
         """`tiny_stft` with a 256-point low band up to 1 kHz and phase increments."""
         return replace(cls.tiny_stft(), low_band_fft=256, low_band_hz=1000.0, phase="increment")
+
+    @classmethod
+    def tiny_low_band(cls) -> Self:
+        """`tiny_pitch` with a decoder low band: a 256-point inverse STFT up to 500 Hz."""
+        return replace(cls.tiny_pitch(), decoder_low_band_fft=256, decoder_low_band_hz=500.0)
 
     @classmethod
     def stereo_44k(cls) -> Self:

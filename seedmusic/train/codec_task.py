@@ -52,6 +52,9 @@ SILENT_CROP_RMS = 1e-3
 """Crops quieter than this (a stem where its instrument rests) are drawn again: their spectral
 convergence divides by an almost-zero norm and would swamp the batch's loss."""
 SILENT_CROP_RETRIES = 8
+DECODER_LOW_BAND = "spectral_decoder.low_band_out."
+"""Parameter names of the decoder's low band (a warm start from a codec without one keeps
+their silent start)."""
 
 
 @dataclass(frozen=True)
@@ -114,23 +117,49 @@ class CodecTaskConfig:
     loss: CodecLossConfig = field(default_factory=CodecLossConfig)
     init_from: str | None = None
     """A codec checkpoint folder whose VAE weights start this one (`warm_start_vae`)."""
+    freeze_encoder: bool = False
+    """Train the decoder only, with the encoder and the RVQ of `init_from` kept as they are: the
+    latent space, the audio tokens and every model trained on them (the DiT) stay valid."""
+    quantized_share: float = 0.0
+    """With `freeze_encoder`: the share of steps whose decoder input is the RVQ's quantized
+    latents (all codebooks) instead of a posterior sample, so that decoding tokens improves too."""
+
+    def __post_init__(self) -> None:
+        if self.freeze_encoder and self.init_from is None:
+            raise ValueError("freeze_encoder needs init_from: the codec whose encoder is kept")
+        if not 0.0 <= self.quantized_share <= 1.0:
+            raise ValueError(f"quantized_share must be in [0, 1], got {self.quantized_share}")
 
 
 class CodecTrainModel(nn.Module):
-    """VAE + RVQ trained together; the RVQ sees detached latent means."""
+    """VAE + RVQ trained together; the RVQ sees detached latent means. With `frozen_encoder`
+    only the decoder trains: the encoder and the RVQ are fixed (no gradient, no EMA)."""
 
-    def __init__(self, vae: Vae, rvq: ResidualVQ) -> None:
+    def __init__(self, vae: Vae, rvq: ResidualVQ, frozen_encoder: bool = False) -> None:
         super().__init__()
         self.vae = vae
         self.rvq = rvq
+        self.frozen_encoder = frozen_encoder
+        if frozen_encoder:
+            for param in [*vae.encoder.parameters(), *rvq.parameters()]:
+                param.requires_grad_(False)
 
     def forward(
-        self, wav: torch.Tensor, quantize: bool
+        self, wav: torch.Tensor, quantize: bool, decode_codes: bool = False
     ) -> tuple[torch.Tensor, VaeLatents, RvqOutput | None]:
-        """`wav [B, C, S]` -> `(recon [B, C, S], posterior [B, D, T], rvq output or None)`."""
-        recon, posterior = self.vae(wav)
-        rvq_out = self.rvq(posterior.mean.detach()) if quantize else None
-        return recon, posterior, rvq_out
+        """`wav [B, C, S]` -> `(recon [B, C, S], posterior [B, D, T], rvq output or None)`;
+        `decode_codes` (frozen encoder only): decode the RVQ's quantized latent means."""
+        if not self.frozen_encoder:
+            recon, posterior = self.vae(wav)
+            rvq_out = self.rvq(posterior.mean.detach()) if quantize else None
+            return recon, posterior, rvq_out
+        with torch.no_grad():
+            posterior = self.vae.encode(wav)
+            if decode_codes:
+                z = self.rvq.decode(self.rvq.encode(posterior.mean))  # [B, D, T]
+            else:
+                z = posterior.sample()  # [B, D, T]
+        return self.vae.decode(z, length=wav.shape[-1]), posterior, None
 
 
 class AudioCrops:
@@ -206,9 +235,13 @@ class CodecTask(TrainTask):
 
     def build_model(self) -> nn.Module:
         vae = Vae(self.config.vae)
+        rvq = ResidualVQ(self.config.rvq)
         if self.config.init_from is not None:
             warm_start_vae(vae, Path(self.config.init_from))
-        return CodecTrainModel(vae, ResidualVQ(self.config.rvq))
+        if self.config.freeze_encoder:
+            assert self.config.init_from is not None
+            rvq = _trained_rvq(Path(self.config.init_from), self.config.rvq)
+        return CodecTrainModel(vae, rvq, frozen_encoder=self.config.freeze_encoder)
 
     def build_dataset(self) -> AudioCrops:
         return AudioCrops(self.config.data, self.config.vae)
@@ -225,7 +258,9 @@ class CodecTask(TrainTask):
     ) -> StepOutput:
         loss_cfg = self.config.loss
         real = batch["audio"]  # [B, C, S]
-        recon, posterior, rvq_out = model(real, quantize=step >= loss_cfg.rvq_start_step)
+        quantize = step >= loss_cfg.rvq_start_step
+        decode_codes = bool(np.random.default_rng(step).random() < self.config.quantized_share)
+        recon, posterior, rvq_out = model(real, quantize=quantize, decode_codes=decode_codes)
         self.stft_loss.to(real.device)
         self.mel_loss.to(real.device)
         stft = self.stft_loss(recon, real)
@@ -271,12 +306,24 @@ class CodecTask(TrainTask):
         AudioCodec(model.vae, model.rvq).save_pretrained(directory)
 
 
+def _trained_rvq(source: Path, config: RvqConfig) -> ResidualVQ:
+    """The RVQ of the codec checkpoint `source`, which must have `config`."""
+    try:
+        rvq = ResidualVQ.from_pretrained(source / "rvq")
+    except CheckpointError as exc:
+        raise UserError(f"init_from: {source} has no readable RVQ ({exc})") from None
+    if rvq.config != config:
+        raise UserError(f"init_from: {source}'s RVQ has another config than this run's rvq")
+    return rvq
+
+
 def warm_start_vae(vae: Vae, source: Path) -> None:
     """Start `vae` from the VAE of the codec checkpoint `source` (its `vae/` folder).
 
-    Every tensor is copied; the shapes must agree except one: where this VAE's "stft" encoder
-    also reads a low band the source did not, the source's input weights are copied and the low
-    band's are zero, so the encoder starts as the source's. Where this decoder predicts phase
+    Every tensor is copied; the shapes must agree except where this VAE has more: where its
+    "stft" encoder also reads a low band the source did not, the source's input weights are
+    copied and the low band's are zero, so the encoder starts as the source's; a decoder low
+    band the source lacks keeps its silent start. Where this decoder predicts phase
     increments and the source absolute phases, the phase rows start near zero (every bin
     advancing at its own rate: coherent tones at the bin centres, not noise). The RVQ is not
     copied: it is fitted on the new latents from `rvq_start_step`.
@@ -291,10 +338,12 @@ def warm_start_vae(vae: Vae, source: Path) -> None:
         raise UserError(f"init_from: {source} is not a codec checkpoint ({exc})") from None
     state, own = source_vae.state_dict(), vae.state_dict()
     widened = "spectral_encoder.conv_in.weight_v"
+    added = sorted(name for name in own.keys() - state.keys() if name.startswith(DECODER_LOW_BAND))
     mismatched = sorted(
         name
         for name in own.keys() | state.keys()
-        if name not in own or name not in state or own[name].shape != state[name].shape
+        if name not in added
+        and (name not in own or name not in state or own[name].shape != state[name].shape)
     )
     if mismatched not in ([], [widened]):
         raise UserError(f"init_from: {source}'s VAE has another shape ({', '.join(mismatched)})")
@@ -312,4 +361,10 @@ def warm_start_vae(vae: Vae, source: Path) -> None:
                 own["spectral_decoder.conv_out.weight_g"][phase_rows] *= 1e-3
                 own["spectral_decoder.conv_out.bias"][phase_rows] = 0.0
     vae.load_state_dict(own)
-    logger.info("warm start from %s (%d tensors; widened: %s)", source, len(state), mismatched)
+    logger.info(
+        "warm start from %s (%d tensors; widened: %s; new: %s)",
+        source,
+        len(state),
+        mismatched,
+        added,
+    )

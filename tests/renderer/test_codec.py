@@ -135,7 +135,7 @@ def test_load_audio_errors(tmp_path: Path) -> None:
         load_audio(junk, 8000, 1)
 
 
-@pytest.mark.parametrize("config", ["tiny", "tiny_pitch"])
+@pytest.mark.parametrize("config", ["tiny", "tiny_pitch", "tiny_low_band"])
 def test_long_audio_is_coded_in_windows_that_match_the_whole(
     config: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
@@ -16,6 +17,7 @@ TINY_CONFIGS = {
     "oobleck": VaeConfig.tiny(),
     "stft": VaeConfig.tiny_stft(),
     "stft-pitch": VaeConfig.tiny_pitch(),
+    "stft-low-band": VaeConfig.tiny_low_band(),
 }
 
 
@@ -156,6 +158,9 @@ def test_bad_input_shapes_raise(tiny_vae: Vae) -> None:
             "low_band_fft": 256,
             "low_band_hz": 4000.0,
         },
+        {"architecture": "stft", "n_fft": 64, "stft_hop": 16, "decoder_low_band_fft": 256},
+        {**VaeConfig.tiny_pitch().__dict__, "decoder_low_band_fft": 64},
+        {**VaeConfig.tiny_pitch().__dict__, "decoder_low_band_fft": 256, "decoder_low_band_hz": 0},
     ],
 )
 def test_invalid_config_raises(changes: dict[str, object]) -> None:
@@ -226,7 +231,9 @@ def test_phase_increments_integrate_exactly_over_long_sequences() -> None:
     config = VaeConfig.tiny_pitch()
     decoder = Vae(config).spectral_decoder
     bins, frames = config.n_fft // 2 + 1, 200_000
-    phase = decoder._phase(torch.zeros(1, bins, frames))  # zero deviation: each bin's own rate
+    phase = decoder._phase(
+        torch.zeros(1, bins, frames), config.n_fft
+    )  # zero deviation: each bin's own rate
     k = torch.arange(bins, dtype=torch.float64)
     # exact: frame t has advanced (t + 1) * k * hop / n_fft turns; compare the fractional turns
     turns = ((frames * k * config.stft_hop) % config.n_fft) / config.n_fft
@@ -240,6 +247,30 @@ def test_a_steady_deviation_is_a_steady_frequency_between_bins() -> None:
     decoder = Vae(config).spectral_decoder
     bins = config.n_fft // 2 + 1
     deviation = torch.full((1, bins, 50), 0.3)  # tanh^-1 of the same offset in every frame
-    phase = decoder._phase(deviation)[0].double()
+    phase = decoder._phase(deviation, config.n_fft)[0].double()
     steps = torch.remainder(phase[:, 1:] - phase[:, :-1], 2 * math.pi)
     assert steps.std(dim=1).max() < 1e-5, "the same advance in every frame"
+
+
+def test_the_decoder_low_band_starts_silent_and_writes_narrow_bins() -> None:
+    torch.manual_seed(0)
+    plain = Vae(VaeConfig.tiny_pitch()).eval()
+    banded = Vae(VaeConfig.tiny_low_band()).eval()
+    own = banded.state_dict()
+    banded.load_state_dict({**own, **plain.state_dict()})  # the same weights but the low band
+    z = torch.randn(1, 8, 40)
+    with torch.no_grad():
+        reference = plain.decode(z)
+        assert (banded.decode(z) - reference).abs().max() < 1e-4 * reference.abs().max()
+        head = banded.spectral_decoder.low_band_out
+        bins = banded.config.decoder_low_band_bins  # 256-point bins up to 500 Hz: 16 + 1
+        assert head.bias.shape == (2 * bins,) and bins == 17
+        head.weight_g.zero_()  # a constant output: one bin loud, the rest silent
+        head.bias[:bins] = -30.0
+        head.bias[3] = 2.0  # bin 3 of 256 points at 8 kHz: 93.75 Hz
+        head.bias[bins:] = 0.0
+        plain_out = plain.decode(z)
+        low = (banded.decode(z) - plain_out)[0, 0].numpy()
+    spectrum = abs(np.fft.rfft(low[256:-256]))
+    peak_hz = np.argmax(spectrum) * 8000 / (len(low) - 512)
+    assert abs(peak_hz - 93.75) < 8000 / (len(low) - 512)

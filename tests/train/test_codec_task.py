@@ -11,7 +11,7 @@ import soundfile as sf
 import torch
 
 from renderer.codec import AudioCodec
-from renderer.vae import VaeConfig
+from renderer.vae import Vae, VaeConfig
 from seedmusic.config import load_config
 from seedmusic.train.codec_task import CodecTaskConfig
 
@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_every_shipped_config_loads() -> None:
-    for name in ("tiny", "reference", "stft-v1", "large", "stereo44k"):
+    for name in ("tiny", "reference", "stft-v1", "large", "stereo44k", "decoder-finetune"):
         config = load_config(CodecTaskConfig, ROOT / "configs" / "codec" / f"{name}.yaml")
         assert config.rvq.dim == config.vae.latent_channels
         assert config.vae.frame_rate <= 25 or name == "tiny"
@@ -146,3 +146,53 @@ def test_warm_start_keeps_learnt_phase_increments_and_refuses_other_shapes(tmp_p
     other = Vae(VaeConfig.tiny()).eval()  # the waveform architecture: nothing fits
     with pytest.raises(UserError, match="another shape"):
         warm_start_vae(other, tmp_path / "v2")
+
+
+def test_a_decoder_fine_tune_keeps_the_encoder_and_the_rvq(run_cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    audio = tmp_path / "audio"
+    audio.mkdir()
+    t = np.arange(8000) / 8000
+    for i, freq in enumerate((55.0, 82.5)):  # bass notes: what the decoder's low band is for
+        sf.write(audio / f"bass{i}.wav", 0.3 * np.sin(2 * np.pi * freq * t), 8000)
+    pitch = [
+        "vae.architecture=stft",
+        "vae.n_fft=64",
+        "vae.stft_hop=4",
+        "vae.downsampling_ratios=[2]",
+        "vae.channel_multiples=[1]",
+        "vae.low_band_fft=256",
+        "vae.phase=increment",
+        f"data.audio_dir={audio}",
+        "train.max_steps=4",
+        "loss.rvq_start_step=1",
+    ]
+    config = ROOT / "configs/codec/tiny.yaml"
+
+    def train(out: Path, *sets: str) -> int:
+        args = [x for s in [*pitch, *sets] for x in ("--set", s)]
+        result = run_cli("train", "codec", "--config", config, "--out", out, *args)
+        assert result.code in (0, 2), result.err
+        return result.code
+
+    assert train(tmp_path / "base") == 0
+    low_band = ["vae.decoder_low_band_fft=256", "vae.decoder_low_band_hz=500"]
+    assert train(tmp_path / "orphan", *low_band, "freeze_encoder=true") == 2  # no init_from
+    assert not (tmp_path / "orphan" / "final").exists()
+    sets = [*low_band, f"init_from={tmp_path / 'base/final'}", "freeze_encoder=true"]
+    assert train(tmp_path / "tuned", *sets, "quantized_share=0.5") == 0
+
+    base = AudioCodec.from_pretrained(tmp_path / "base/final")
+    tuned = AudioCodec.from_pretrained(tmp_path / "tuned/final")
+    assert tuned.vae.config.decoder_low_band_fft == 256
+    for name, tensor in base.vae.spectral_encoder.state_dict().items():
+        assert torch.equal(tuned.vae.spectral_encoder.state_dict()[name], tensor), name
+    for name, tensor in base.rvq.state_dict().items():
+        assert torch.equal(tuned.rvq.state_dict()[name], tensor), name
+    wav = torch.from_numpy(0.3 * np.sin(2 * np.pi * 55.0 * t[:800])).float()[None, None]
+    assert torch.equal(tuned.encode(wav), base.encode(wav)), "the same tokens"
+    decoder = tuned.vae.spectral_decoder.state_dict()
+    assert not torch.equal(
+        decoder["conv_in.bias"], base.vae.spectral_decoder.state_dict()["conv_in.bias"]
+    )
+    start = Vae(tuned.vae.config).spectral_decoder.low_band_out.bias
+    assert not torch.equal(decoder["low_band_out.bias"], start), "the low band trained"
