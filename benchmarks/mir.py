@@ -29,7 +29,9 @@ Systems (columns):
   note transcriber (`mir.transcriber.transcribe` with `--transcriber`, the transcription that
   `analyze(..., transcriber=model)` adds; note rows are skipped with a warning when that folder
   is missing). The two are timed and cached separately, so a new checkpoint only re-runs the
-  transcription.
+  transcription. As in `analyze` with a transcriber, ours' sections are then found again with
+  the transcribed vocal (`ours-sections`: `mir.structure.segment` on the analysis's beats and
+  downbeats and the notes' vocal), and those are the section rows.
 - `madmom`: madmom alone: `RNNDownBeatProcessor` + `DBNDownBeatTrackingProcessor` over 3 and 4
   beats per bar (no harmonic cue, no meter choice, no smoothing; pieces over 150 s are decoded
   in `mir.rhythm`'s overlapping windows), tempo from the median beat interval; chords from
@@ -88,6 +90,7 @@ from mir.audio import Audio, load_audio
 from mir.evaluate import GroundTruth, NoteEvents, evaluate, note_f1
 from mir.harmony import recognize_key
 from mir.rhythm import tempo_from_beats
+from mir.structure import segment
 from mir.transcriber import PITCHED, drum_class_notes
 from score_tokens.io import read_score
 from seedmusic.cli import error_line, user_error_types
@@ -217,6 +220,8 @@ class Take:
     path: Path
     truth: GroundTruth
     _audio: Audio | None = field(default=None, repr=False)
+    outputs: dict[str, Outputs] = field(default_factory=dict, repr=False)
+    """What the parts that ran before found on this take, by part name."""
 
     @property
     def audio(self) -> Audio:
@@ -251,6 +256,12 @@ def run_ours_notes(take: Take, model: Any) -> Outputs:
     from mir.transcriber import transcribe
 
     return {"notes": transcribe(model, take.audio)}
+
+
+def run_ours_sections(take: Take, _: Any) -> Outputs:
+    analysis, notes = take.outputs["ours-analysis"], take.outputs["ours-notes"]["notes"]
+    sections = segment(take.audio, analysis["beats"], analysis["downbeats"], vocal=notes["vocal"])
+    return {"sections": sections.segments}
 
 
 def run_madmom(take: Take, _: Any) -> Outputs:
@@ -357,6 +368,11 @@ def build_parts(systems: list[str], transcriber: Path) -> list[Part]:
             model = Transcriber.from_pretrained(transcriber)
             key = checkpoint_key(transcriber)
             parts.append(Part("ours-notes", "ours", run_ours_notes, score_notes, key, model))
+            sections_key = f"{analysis_key}:{key}"
+            score_sections = evaluated(SECTION_KEYS)
+            parts.append(
+                Part("ours-sections", "ours", run_ours_sections, score_sections, sections_key)
+            )
             continue
         if system == "basic-pitch":
             try:
@@ -455,6 +471,7 @@ def score_soundfont(
             entry = run_part(part, take, fresh)
             if entry is None:
                 continue
+            take.outputs[part.name] = entry["outputs"]
             metrics = part.score(entry["outputs"], take.truth)
             merged.setdefault(part.system, {}).update(metrics)
             totals.seconds[part.name] = totals.seconds.get(part.name, 0.0) + entry["seconds"]

@@ -277,15 +277,22 @@ def analyze(
             lambda: state.update(chords=recognize_chords(madmom_audio, chroma=state["chroma"])),
         ),
         ("key", lambda: state.update(key=recognize_key(madmom_audio))),
+    ]
+    if transcriber is not None:  # before the sections: the vocal marks the intro and outro
+        stages.append(("notes", lambda: state.update(notes=transcribe(transcriber, audio))))
+    stages.append(
         (
             "sections",
             lambda: state.update(
-                sections=segment(audio, state["grid"].beats, state["grid"].downbeats)
+                sections=segment(
+                    audio,
+                    state["grid"].beats,
+                    state["grid"].downbeats,
+                    vocal=state["notes"]["vocal"],
+                )
             ),
-        ),
-    ]
-    if transcriber is not None:
-        stages.append(("notes", lambda: state.update(notes=transcribe(transcriber, audio))))
+        )
+    )
     state["lyrics_text"] = lyrics if lyrics and lyrics.strip() else None
     wants_lyrics = state["lyrics_text"] is not None or asr is not None
     if wants_lyrics and transcriber is None:

@@ -6,7 +6,14 @@ import numpy as np
 import pytest
 
 from mir.audio import Audio
-from mir.structure import Sections, checkerboard_novelty, name_clusters, segment
+from mir.structure import (
+    Sections,
+    checkerboard_novelty,
+    name_clusters,
+    segment,
+    vocal_edges,
+    vocal_span,
+)
 from tests.mir.synth import SAMPLE_RATE
 
 
@@ -66,3 +73,45 @@ def test_novelty_peaks_at_a_block_change() -> None:
     similarity[20:, 20:] = 1.0
     novelty = checkerboard_novelty(similarity, 4)
     assert int(np.argmax(novelty)) in (19, 20) and novelty.max() == 1.0
+
+
+def _sung(start: float, end: float) -> list[tuple[float, float, int]]:
+    """Vocal notes every half second from `start` to `end`."""
+    return [(t, t + 0.4, 67) for t in np.arange(start, end - 0.4, 0.5)]
+
+
+def test_the_vocal_marks_the_intro_and_the_outro(abab: Audio) -> None:
+    beats = np.arange(0.0, abab.duration, 0.5)
+    bars = beats[::4]  # 2-s bars
+    # singing from a pickup just before the bar at 4 s to 27.5 s: the outro from the bar at 28 s
+    vocal = [(3.95, 4.4, 64), *_sung(4.5, 27.5)]
+    sections = segment(abab, beats.tolist(), bars.tolist(), vocal=vocal)
+    assert sections.segments[0] == (0.0, 4.0, "intro")
+    assert sections.segments[-1][:1] == (28.0,) and sections.labels[-1] == "outro"
+    assert sections.segments[-1][1] == pytest.approx(abab.duration)
+    inner = sections.boundaries[1:-1]
+    assert np.allclose(inner, [8.0, 16.0, 24.0], atol=1.0), "the parts' changes are still found"
+    assert all(a[1] == b[0] for a, b in itertools.pairwise(sections.segments))
+
+
+@pytest.mark.parametrize(
+    ("vocal", "span"),
+    [
+        ([], None),
+        ([(1.0, 1.5, 60), (2.0, 2.5, 62)], None),  # two notes are not a song
+        ([(0.5, 0.9, 60), *_sung(10.0, 20.0), (29.0, 29.4, 60)], (10.0, 19.9)),  # strays ignored
+        (_sung(0.0, 30.0), (0.0, 29.9)),
+    ],
+)
+def test_the_singing_is_a_run_of_notes(
+    vocal: list[tuple[float, float, int]], span: tuple[float, float] | None
+) -> None:
+    found = vocal_span(vocal)
+    assert found == span if span is None else np.allclose(found, span)
+
+
+def test_a_song_sung_from_the_start_to_the_end_has_no_intro_or_outro() -> None:
+    bars = np.arange(0.0, 32.0, 2.0).tolist()
+    assert vocal_edges(_sung(0.0, 31.8), bars, 32.0) == (0.0, 32.0)
+    assert vocal_edges(_sung(6.3, 20.0), bars, 32.0) == (8.0, 20.0)
+    assert vocal_edges([], bars, 32.0) == (0.0, 32.0)
