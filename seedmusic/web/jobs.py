@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 import soundfile as sf
 
+from score_tokens.io import read_score
 from seedmusic.cli import RaisingParser, build_parser, user_error_types
 from seedmusic.commands.edit import EXACT_SUBTYPES
 from seedmusic.outputs import score_writers
@@ -83,8 +84,6 @@ class Song:
 
     def bar_count(self) -> int:
         """How many bars the song's score has."""
-        from score_tokens.io import read_score
-
         return len(read_score(self.folder / "score.json").bar_starts())
 
 
@@ -226,15 +225,9 @@ def analyze_recording(
     if not notes:
         argv.append("--no-notes")
     run_verb(argv)
-    score = _read(out / "score.json")
+    score = read_score(out / "score.json")
     _write_musicxml(score, out / "score.musicxml")
     return Analysis(out, _song_folder(folder / "song", Path(upload), out))
-
-
-def _read(path: Path) -> Any:
-    from score_tokens.io import read_score
-
-    return read_score(path)
 
 
 def _write_musicxml(score: Any, path: Path) -> None:

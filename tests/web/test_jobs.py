@@ -167,4 +167,10 @@ def test_song_folder_downloads(tmp_path: Path) -> None:
     song = Song(tmp_path)
     assert [p.name for p in song.downloads()] == ["song.wav", "score.mid", "score.json"]
     assert song.stem("vocal") is None
-    assert isinstance(SessionFiles(tmp_path).request_folder("x"), Path)
+    files = SessionFiles(tmp_path / "session")
+    files.folder.mkdir()
+    first, second = files.request_folder("edit"), files.request_folder("edit")
+    assert first != second and first.is_dir() and second.is_dir(), "a new folder per request"
+    assert first.parent == files.folder and first.name.startswith("edit-")
+    files.remove()
+    assert not files.folder.exists() and (tmp_path / "song.wav").exists()
