@@ -99,7 +99,7 @@ def load_audio(
     """
     path = Path(path)
     _check_file(path)
-    samples, file_rate = _decode(path)
+    samples, file_rate = _decode(path, mono)
     if samples.shape[-1] == 0:
         raise AudioError(f"cannot read audio {str(path)!r}: it holds no samples (zero length)")
     bad = int(np.count_nonzero(~np.isfinite(samples)))
@@ -131,9 +131,17 @@ def _check_file(path: Path) -> None:
         raise AudioError(f"cannot read audio {str(path)!r}: the file is empty")
 
 
-def _decode(path: Path) -> tuple[np.ndarray, int]:
-    """Samples `[C, S]` float32 and the sample rate, via soundfile, else librosa/audioread."""
+DOWNMIX_BLOCK_FRAMES = 1 << 20
+"""Multi-channel files read for mono are read and averaged this many frames at a time, so an
+hour of 44.1 kHz stereo never sits in memory whole (0.6 GB as float32) beside its mono mix."""
+
+
+def _decode(path: Path, mono: bool = False) -> tuple[np.ndarray, int]:
+    """Samples float32 (`[S]` with `mono`, else `[C, S]`) and the sample rate, via soundfile,
+    else librosa/audioread. A NaN or infinite sample of any channel stays non-finite in the mix."""
     try:
+        if mono:
+            return _decode_mono(path)
         data, rate = soundfile.read(str(path), dtype="float32", always_2d=True)  # [S, C]
         return np.ascontiguousarray(data.T), int(rate)
     except (soundfile.LibsndfileError, RuntimeError, TypeError) as exc:
@@ -143,6 +151,22 @@ def _decode(path: Path) -> tuple[np.ndarray, int]:
             f"cannot read audio {str(path)!r}: not a readable audio file ({soundfile_reason})"
         )
     return _decode_with_audioread(path)
+
+
+def _decode_mono(path: Path) -> tuple[np.ndarray, int]:
+    """The channel average `[S]` float32, read block by block (see `DOWNMIX_BLOCK_FRAMES`) into
+    one array of the file's length (grown if the file holds more frames than it declares)."""
+    with soundfile.SoundFile(str(path)) as handle:
+        rate = int(handle.samplerate)
+        mono = np.empty(max(int(handle.frames), 0), dtype=np.float32)  # [S]
+        filled = 0
+        for block in handle.blocks(DOWNMIX_BLOCK_FRAMES, dtype="float32", always_2d=True):
+            mixed = block.mean(axis=1, dtype=np.float32)  # [frames]
+            if filled + len(mixed) > len(mono):
+                mono = np.concatenate([mono[:filled], np.empty(len(mixed), dtype=np.float32)])
+            mono[filled : filled + len(mixed)] = mixed
+            filled += len(mixed)
+    return mono[:filled], rate
 
 
 def _decode_with_audioread(path: Path) -> tuple[np.ndarray, int]:

@@ -41,10 +41,12 @@ def bass_chroma(signal: np.ndarray) -> np.ndarray:
     from scipy.signal import resample_poly
 
     factor = MADMOM_SAMPLE_RATE // BASS_SAMPLE_RATE
-    samples = resample_poly(np.asarray(signal, dtype=np.float64), 1, factor)
+    # float32 throughout: an hour of 44.1 kHz audio is 0.6 GB as float32, twice that as float64
+    samples = resample_poly(np.asarray(signal, dtype=np.float32), 1, factor)  # float32
     hop = BASS_SAMPLE_RATE // BASS_FPS
     frames = -(-len(samples) // hop)
-    samples = np.concatenate([samples, np.zeros(frames * hop + BASS_FFT - len(samples))])
+    padding = np.zeros(frames * hop + BASS_FFT - len(samples), dtype=samples.dtype)
+    samples = np.concatenate([samples, padding])
     freqs = np.fft.rfftfreq(BASS_FFT, 1.0 / BASS_SAMPLE_RATE)[1:]
     midi = 69.0 + 12.0 * np.log2(freqs / 440.0)
     bins = np.flatnonzero((midi >= BASS_LOWEST - 0.5) & (midi < BASS_HIGHEST + 0.5)) + 1

@@ -21,7 +21,13 @@ from typing import Any
 
 import numpy as np
 
-from mir._madmom import chunked_frames, deep_chroma, is_too_quiet_or_short, madmom_signal
+from mir._madmom import (
+    MADMOM_SAMPLE_RATE,
+    chunked_frames,
+    deep_chroma,
+    is_too_quiet_or_short,
+    madmom_signal,
+)
 from mir.audio import Audio
 from score_tokens.midi import key_name, parse_chord_label, parse_key
 from score_tokens.score import Chord
@@ -29,6 +35,10 @@ from score_tokens.score import Chord
 logger = logging.getLogger(__name__)
 
 MIN_SECONDS = 0.5
+KEY_WHOLE_SECONDS = 600.0
+KEY_CHUNK_SECONDS = 120.0
+"""Audio up to 10 minutes goes to madmom's key network whole; longer audio in 2-minute pieces
+(the network's spectrogram of an hour is about 1 GB)."""
 """Shorter clips get no chords (the CNN's context window is about 1.5 s)."""
 DEFAULT_KEY = "C major"
 FEATURE_FPS = 10
@@ -166,5 +176,27 @@ def recognize_key(audio: Audio) -> str:
     from madmom.features.key import CNNKeyRecognitionProcessor, key_prediction_to_label
 
     signal = madmom_signal(audio)
-    prediction = CNNKeyRecognitionProcessor()(signal)  # [1, 24] probabilities
+    network = CNNKeyRecognitionProcessor()
+    if audio.duration <= KEY_WHOLE_SECONDS:
+        prediction = network(signal)  # [1, 24] probabilities
+    else:  # madmom's key network reads its whole input at once: long audio goes in pieces
+        prediction = _pooled_key_prediction(signal, network)
     return normalize_key(str(key_prediction_to_label(prediction)))
+
+
+def _pooled_key_prediction(signal: np.ndarray, network: Callable[[Any], np.ndarray]) -> np.ndarray:
+    """`[1, 24]` key probabilities of a long signal: the geometric mean of the network's
+    predictions on `KEY_CHUNK_SECONDS` pieces, weighted by their length."""
+    from madmom.audio.signal import Signal
+
+    step = int(KEY_CHUNK_SECONDS * MADMOM_SAMPLE_RATE)
+    log_sum, weight = np.zeros(24), 0.0
+    for start in range(0, len(signal), step):
+        piece = np.asarray(signal[start : start + step])
+        if len(piece) < MIN_SECONDS * MADMOM_SAMPLE_RATE:
+            continue
+        probabilities = network(Signal(piece, sample_rate=MADMOM_SAMPLE_RATE))[0]  # [24]
+        log_sum += len(piece) * np.log(np.maximum(probabilities, 1e-12))
+        weight += len(piece)
+    pooled = np.exp(log_sum / max(weight, 1.0))
+    return (pooled / pooled.sum())[None, :]

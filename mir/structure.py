@@ -40,6 +40,12 @@ logger = logging.getLogger(__name__)
 
 FEATURE_SAMPLE_RATE = 22050
 HOP_LENGTH = 512
+BLOCK_SECONDS = 60.0
+BLOCK_MARGIN_SECONDS = 5.0
+"""Long recordings get their frame features in 60 s blocks, each computed with 5 s of audio on
+either side (more than the longest constant-Q filter), so memory stays flat in length."""
+TUNING_SECONDS = 60.0
+"""The tuning of the chroma is estimated once, on the first minute."""
 FALLBACK_FRAME_SECONDS = 0.5
 """Frame length used instead of beats when fewer than `MIN_BEATS` beats are known."""
 MIN_BEATS = 8
@@ -136,7 +142,7 @@ def segment(
     smoothed = uniform_filter1d(
         features, size=config.phrase_beats, axis=1, mode="nearest"
     )  # [D, F]
-    novelty = checkerboard_novelty(self_similarity(smoothed), config.kernel_beats)  # [F]
+    novelty = feature_novelty(smoothed, config.kernel_beats)  # [F]
     step = (
         float(np.median(np.diff(frame_times))) if len(frame_times) > 1 else FALLBACK_FRAME_SECONDS
     )
@@ -208,12 +214,8 @@ def beat_synchronous_features(
     import librosa
 
     signal = audio.to_mono().resample(FEATURE_SAMPLE_RATE).samples  # [S]
-    chroma = librosa.feature.chroma_cqt(
-        y=signal, sr=FEATURE_SAMPLE_RATE, hop_length=HOP_LENGTH
-    )  # [12, T]
-    mfcc = librosa.feature.mfcc(y=signal, sr=FEATURE_SAMPLE_RATE, hop_length=HOP_LENGTH, n_mfcc=14)[
-        1:
-    ]  # [13, T]
+    chroma, log_mel = _frame_features(signal)  # [12, T], [128, T]
+    mfcc = librosa.feature.mfcc(S=log_mel, n_mfcc=14)[1:]  # [13, T]
     num_frames = min(chroma.shape[1], mfcc.shape[1])
     times = _sync_times(beats, audio.duration)
     frames = librosa.time_to_frames(times, sr=FEATURE_SAMPLE_RATE, hop_length=HOP_LENGTH)
@@ -236,6 +238,32 @@ def beat_synchronous_features(
         np.asarray(bounds[:-1]), sr=FEATURE_SAMPLE_RATE, hop_length=HOP_LENGTH
     )  # [F]
     return starts, features
+
+
+def _frame_features(signal: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """CQT chroma `[12, T]` and log-mel power `[128, T]` of `[S]` audio at `FEATURE_SAMPLE_RATE`,
+    block by block for long audio (see `BLOCK_SECONDS`); T = 1 + S // HOP_LENGTH."""
+    import librosa
+
+    rate = FEATURE_SAMPLE_RATE
+    tuning = float(librosa.estimate_tuning(y=signal[: int(TUNING_SECONDS * rate)], sr=rate))
+    total = 1 + len(signal) // HOP_LENGTH
+    block = int(BLOCK_SECONDS * rate) // HOP_LENGTH  # frames per block
+    margin = int(np.ceil(BLOCK_MARGIN_SECONDS * rate / HOP_LENGTH))  # frames of context
+    chroma_blocks, mel_blocks = [], []
+    for first in range(0, total, block):
+        lo = max(0, first - margin)  # a whole number of hops: frame j of the block is lo + j
+        piece = signal[lo * HOP_LENGTH : (first + block + margin) * HOP_LENGTH]
+        keep = slice(first - lo, first - lo + min(block, total - first))
+        chroma = librosa.feature.chroma_cqt(
+            y=piece, sr=rate, hop_length=HOP_LENGTH, tuning=tuning
+        )  # [12, t]
+        mel = librosa.feature.melspectrogram(y=piece, sr=rate, hop_length=HOP_LENGTH)  # [128, t]
+        chroma_blocks.append(chroma[:, keep])
+        mel_blocks.append(mel[:, keep])
+    return np.concatenate(chroma_blocks, axis=1), librosa.power_to_db(
+        np.concatenate(mel_blocks, axis=1)
+    )
 
 
 def _sync_times(beats: Sequence[float], duration: float) -> np.ndarray:
@@ -273,6 +301,23 @@ def checkerboard_novelty(similarity: np.ndarray, half_width: int) -> np.ndarray:
     padded = np.pad(similarity, half_width, mode="edge")
     frames = similarity.shape[0]
     novelty = np.array([np.sum(padded[i : i + size, i : i + size] * kernel) for i in range(frames)])
+    novelty = np.maximum(novelty, 0.0)
+    peak = novelty.max(initial=0.0)
+    return novelty / peak if peak > 0 else novelty
+
+
+def feature_novelty(features: np.ndarray, half_width: int) -> np.ndarray:
+    """`checkerboard_novelty(self_similarity(features), half_width)` without the `[F, F]` matrix:
+    only the kernel's band around the diagonal is computed, so memory stays linear in F."""
+    unit = np.pad(_unit_columns(features), ((0, 0), (half_width, half_width)), mode="edge")
+    size = 2 * half_width
+    axis = np.arange(size) - half_width + 0.5
+    taper = np.exp(-0.5 * (axis / (0.5 * half_width)) ** 2)
+    kernel = np.outer(taper, taper) * np.sign(axis)[:, None] * np.sign(axis)[None, :]  # [2L, 2L]
+    frames = features.shape[1]
+    novelty = np.array(
+        [np.sum((unit[:, i : i + size].T @ unit[:, i : i + size]) * kernel) for i in range(frames)]
+    )
     novelty = np.maximum(novelty, 0.0)
     peak = novelty.max(initial=0.0)
     return novelty / peak if peak > 0 else novelty

@@ -103,3 +103,23 @@ def test_mp3_loads_through_libsndfile(tmp_path: Path) -> None:
     soundfile.write(tmp_path / "a.mp3", _tone(1.0, 44100), 44100, format="MP3")
     audio = load_audio(tmp_path / "a.mp3", sample_rate=22050)
     assert audio.sample_rate == 22050 and abs(audio.duration - 1.0) < 0.1
+
+
+def test_a_long_stereo_file_is_mixed_block_by_block_as_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import mir.audio
+
+    rng = np.random.default_rng(0)
+    stereo = (0.3 * rng.standard_normal((10_000, 3))).astype(np.float32)  # three channels
+    path = tmp_path / "three.wav"
+    soundfile.write(path, stereo, 8000, subtype="FLOAT")
+    whole = load_audio(path, mono=False).to_mono().samples
+    monkeypatch.setattr(mir.audio, "DOWNMIX_BLOCK_FRAMES", 999)  # eleven blocks, the last short
+    blocked = load_audio(path)
+    assert blocked.samples.shape == (10_000,) and blocked.sample_rate == 8000
+    np.testing.assert_allclose(blocked.samples, whole, atol=1e-7)
+    stereo[4321, 2] = np.nan  # in one channel only
+    soundfile.write(path, stereo, 8000, subtype="FLOAT")
+    with pytest.raises(AudioError, match="NaN or infinite"):
+        load_audio(path)

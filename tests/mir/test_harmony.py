@@ -113,3 +113,21 @@ def test_sevenths_are_read_from_the_chroma_of_each_segment() -> None:
     segments = [(0.0, 2.0, "C:maj"), (2.0, 4.0, "A:min"), (4.0, 6.0, "F:maj"), (6.0, 7.0, "N")]
     labels = [label for _, _, label in add_sevenths(segments, chroma)]
     assert labels == ["C:7", "A:min7", "F:maj", "N"]
+
+
+def test_the_key_of_long_audio_is_pooled_over_pieces(monkeypatch: pytest.MonkeyPatch) -> None:
+    import mir.harmony as harmony
+
+    audio = Audio(chord_tones(["C:maj", "F:maj", "G:maj", "C:maj"] * 4, 1.5), SAMPLE_RATE)
+    monkeypatch.setattr(harmony, "KEY_WHOLE_SECONDS", 10.0)  # 24 s: pieces of 5 s
+    monkeypatch.setattr(harmony, "KEY_CHUNK_SECONDS", 5.0)
+    calls: list[int] = []
+    network = harmony._pooled_key_prediction
+
+    def counted(signal, model):  # type: ignore[no-untyped-def]
+        calls.append(len(signal))
+        return network(signal, model)
+
+    monkeypatch.setattr(harmony, "_pooled_key_prediction", counted)
+    assert recognize_key(audio) == "C major"
+    assert calls == [audio.num_samples]

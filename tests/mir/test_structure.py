@@ -8,9 +8,12 @@ import pytest
 from mir.audio import Audio
 from mir.structure import (
     Sections,
+    beat_synchronous_features,
     checkerboard_novelty,
+    feature_novelty,
     name_clusters,
     segment,
+    self_similarity,
     vocal_edges,
     vocal_span,
 )
@@ -115,3 +118,24 @@ def test_a_song_sung_from_the_start_to_the_end_has_no_intro_or_outro() -> None:
     assert vocal_edges(_sung(0.0, 31.8), bars, 32.0) == (0.0, 32.0)
     assert vocal_edges(_sung(6.3, 20.0), bars, 32.0) == (8.0, 20.0)
     assert vocal_edges([], bars, 32.0) == (0.0, 32.0)
+
+
+def test_the_banded_novelty_equals_the_full_matrix_one() -> None:
+    rng = np.random.default_rng(0)
+    features = np.repeat(rng.standard_normal((25, 6)), 20, axis=1)  # six blocks of 20 frames
+    features += 0.1 * rng.standard_normal(features.shape)
+    full = checkerboard_novelty(self_similarity(features), 6)
+    np.testing.assert_allclose(feature_novelty(features, 6), full, atol=1e-10)
+
+
+def test_long_audio_gets_its_features_in_blocks_as_whole(
+    abab: Audio, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import mir.structure as structure
+
+    beats = np.arange(0.0, abab.duration, 0.5).tolist()
+    whole = beat_synchronous_features(abab, beats)
+    monkeypatch.setattr(structure, "BLOCK_SECONDS", 7.0)  # 32 s of song in five blocks
+    blocked = beat_synchronous_features(abab, beats)
+    np.testing.assert_array_equal(blocked[0], whole[0])
+    np.testing.assert_allclose(blocked[1], whole[1], atol=1e-4)
