@@ -7,6 +7,7 @@ files and folders are private, 0o600 / 0o700).
 
 from __future__ import annotations
 
+import glob
 import json
 import os
 import shutil
@@ -88,9 +89,10 @@ def write_all_or_nothing(folder: Path, writers: Mapping[str, Writer]) -> None:
     created = [path for path in (folder, *folder.parents) if not path.exists()]
     if created:
         folder.parent.mkdir(parents=True, exist_ok=True)
+    remove_stale_staging(folder)
     staging = Path(
         tempfile.mkdtemp(
-            prefix=f".{folder.name or 'out'}.staging.",
+            prefix=f"{_staging_prefix(folder)}{os.getpid()}.",
             dir=folder.parent if created else folder,
         )
     )
@@ -109,6 +111,34 @@ def write_all_or_nothing(folder: Path, writers: Mapping[str, Writer]) -> None:
         raise
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+def _staging_prefix(folder: Path) -> str:
+    return f".{folder.name or 'out'}.staging."
+
+
+def remove_stale_staging(folder: Path) -> None:
+    """Remove the staging folders of writes into `folder` whose process is gone (a run killed by
+    SIGKILL while writing leaves its `.NAME.staging.PID.*` beside or inside `folder`); those of
+    live processes are left alone."""
+    prefix = _staging_prefix(folder)
+    for place in (folder.parent, folder):
+        if not place.is_dir():
+            continue
+        for stale in place.glob(glob.escape(prefix) + "*"):
+            pid = stale.name[len(prefix) :].split(".", 1)[0]
+            if stale.is_dir() and pid.isdigit() and not _alive(int(pid)):
+                shutil.rmtree(stale, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
 
 
 def check_output_folder(folder: Path) -> None:

@@ -215,6 +215,30 @@ def test_bad_input_is_one_error_line_and_writes_nothing(
     assert sorted(tmp_path.iterdir()) == before  # nothing created, nothing staged
 
 
+def test_a_write_removes_what_a_killed_write_left(tmp_path: Path) -> None:
+    import subprocess
+
+    gone = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    dead = int(gone.stdout)  # a process that has ended
+    out = tmp_path / "song"
+    beside = tmp_path / f".song.staging.{dead}.abc"  # killed while writing a new folder
+    busy = tmp_path / f".song.staging.{os.getpid()}.xyz"  # a live writer's: kept
+    other = tmp_path / f".other.staging.{dead}.abc"  # another output's: kept
+    for folder in (beside, busy, other):
+        (folder / "stems").mkdir(parents=True)
+    write_all_or_nothing(out, {"a.txt": lambda p: p.write_text("a")})
+    assert not beside.exists() and busy.exists() and other.exists()
+    inside = out / f".song.staging.{dead}.def"  # killed while writing into an existing folder
+    inside.mkdir()
+    write_all_or_nothing(out, {"a.txt": lambda p: p.write_text("b")})
+    assert not inside.exists() and (out / "a.txt").read_text() == "b"
+
+
 def test_a_failed_write_leaves_nothing_behind(tmp_path: Path) -> None:
     def fail(path: Path) -> None:
         raise OSError("disk full")
