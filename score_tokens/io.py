@@ -17,6 +17,7 @@ This module never imports torch; the format modules are imported only when used.
 
 from __future__ import annotations
 
+import glob
 import logging
 import os
 import tempfile
@@ -95,11 +96,13 @@ def atomic_write(path: Path, write: Callable[[Path], object]) -> None:
     """Call `write(temp)` on a temporary file beside `path`, then rename it to `path`.
 
     The temporary file keeps `path`'s suffix (some writers look at it) and is removed if
-    `write` raises. `path` gets the mode a plain `open` would give it (0o666 less the umask),
+    `write` raises; one that a killed process left (`.STEM.PID.*.tmpSUFFIX`, its process gone)
+    is removed by the next write of `path`. `path` gets the mode a plain `open` would give it (0o666 less the umask),
     not the temporary file's private 0o600.
     """
+    _remove_stale_temporaries(path)
     handle, temp_name = tempfile.mkstemp(
-        prefix=f".{path.stem}.", suffix=f".tmp{path.suffix}", dir=path.parent
+        prefix=f".{path.stem}.{os.getpid()}.", suffix=f".tmp{path.suffix}", dir=path.parent
     )
     os.close(handle)
     temp = Path(temp_name)
@@ -110,6 +113,25 @@ def atomic_write(path: Path, write: Callable[[Path], object]) -> None:
     except BaseException:
         temp.unlink(missing_ok=True)
         raise
+
+
+def _remove_stale_temporaries(path: Path) -> None:
+    prefix = f".{path.stem}."
+    for stale in path.parent.glob(glob.escape(prefix) + "*" + glob.escape(f".tmp{path.suffix}")):
+        pid = stale.name[len(prefix) :].split(".", 1)[0]
+        if stale.is_file() and pid.isdigit() and not process_alive(int(pid)):
+            stale.unlink(missing_ok=True)
+
+
+def process_alive(pid: int) -> bool:
+    """Whether a process with this id runs (another user's counts as running)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def current_umask() -> int:

@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from score_tokens.io import atomic_write, file_mode, folder_mode, write_score
+from score_tokens.io import atomic_write, file_mode, folder_mode, process_alive, write_score
 from score_tokens.score import Score
 from seedmusic.errors import UserError
 
@@ -127,18 +127,8 @@ def remove_stale_staging(folder: Path) -> None:
             continue
         for stale in place.glob(glob.escape(prefix) + "*"):
             pid = stale.name[len(prefix) :].split(".", 1)[0]
-            if stale.is_dir() and pid.isdigit() and not _alive(int(pid)):
+            if stale.is_dir() and pid.isdigit() and not process_alive(int(pid)):
                 shutil.rmtree(stale, ignore_errors=True)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # another user's process
-        return True
-    return True
 
 
 def check_output_folder(folder: Path) -> None:

@@ -94,3 +94,25 @@ def test_importing_score_tokens_io_does_not_import_torch() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == "False"
+
+
+def test_a_write_removes_the_temporary_file_a_killed_write_left(
+    small_score: Score, tmp_path: Path
+) -> None:
+    import os
+
+    ended = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    dead = int(ended.stdout)
+    stale = tmp_path / f".score.{dead}.k3j2h1.tmp.json"  # SIGKILLed mid-write
+    live = tmp_path / f".score.{os.getpid()}.a1b2c3.tmp.json"  # a write in progress: kept
+    other = tmp_path / f".notes.{dead}.k3j2h1.tmp.json"  # another file's: kept
+    for path in (stale, live, other):
+        path.write_text("{")
+    write_score(small_score, tmp_path / "score.json")
+    assert not stale.exists() and live.exists() and other.exists()
+    assert read_score(tmp_path / "score.json") == small_score
