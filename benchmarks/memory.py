@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks.web import LINES
+from benchmarks.lyrics_lines import LINES
 
 VERBS = ("analyze", "codec", "render", "edit", "generate")
 SECONDS_PER_LINE = 9.0

@@ -19,18 +19,8 @@ from typing import Any
 
 from gradio_client import Client, handle_file
 
+from benchmarks.lyrics_lines import LINES
 from seedmusic.web.launch import start_server
-
-LINES = (
-    "the morning light is on the hill",
-    "the river runs and all is still",
-    "sing with me and sing it slow",
-    "all the way back home we go",
-    "the evening comes in shades of blue",
-    "and every road leads back to you",
-    "we carry songs we used to know",
-    "and leave a light on as we go",
-)
 
 
 def main() -> None:

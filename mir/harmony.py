@@ -35,11 +35,11 @@ from score_tokens.score import Chord
 logger = logging.getLogger(__name__)
 
 MIN_SECONDS = 0.5
+"""Shorter clips get no chords (the CNN's context window is about 1.5 s)."""
 KEY_WHOLE_SECONDS = 600.0
 KEY_CHUNK_SECONDS = 120.0
 """Audio up to 10 minutes goes to madmom's key network whole; longer audio in 2-minute pieces
 (the network's spectrogram of an hour is about 1 GB)."""
-"""Shorter clips get no chords (the CNN's context window is about 1.5 s)."""
 DEFAULT_KEY = "C major"
 FEATURE_FPS = 10
 """Frames per second of madmom's chord features and deep chroma."""

@@ -294,30 +294,36 @@ def checkerboard_novelty(similarity: np.ndarray, half_width: int) -> np.ndarray:
     Returns:
         Novelty `[F]`, non-negative, normalised to a maximum of 1 (all zeros when flat).
     """
-    size = 2 * half_width
-    axis = np.arange(size) - half_width + 0.5
-    taper = np.exp(-0.5 * (axis / (0.5 * half_width)) ** 2)
-    kernel = np.outer(taper, taper) * np.sign(axis)[:, None] * np.sign(axis)[None, :]  # [2L, 2L]
+    kernel = _checkerboard_kernel(half_width)  # [2L, 2L]
+    size = len(kernel)
     padded = np.pad(similarity, half_width, mode="edge")
     frames = similarity.shape[0]
-    novelty = np.array([np.sum(padded[i : i + size, i : i + size] * kernel) for i in range(frames)])
-    novelty = np.maximum(novelty, 0.0)
-    peak = novelty.max(initial=0.0)
-    return novelty / peak if peak > 0 else novelty
+    novelty = [np.sum(padded[i : i + size, i : i + size] * kernel) for i in range(frames)]
+    return _unit_peak(np.array(novelty))
 
 
 def feature_novelty(features: np.ndarray, half_width: int) -> np.ndarray:
     """`checkerboard_novelty(self_similarity(features), half_width)` without the `[F, F]` matrix:
     only the kernel's band around the diagonal is computed, so memory stays linear in F."""
+    kernel = _checkerboard_kernel(half_width)  # [2L, 2L]
+    size = len(kernel)
     unit = np.pad(_unit_columns(features), ((0, 0), (half_width, half_width)), mode="edge")
-    size = 2 * half_width
-    axis = np.arange(size) - half_width + 0.5
-    taper = np.exp(-0.5 * (axis / (0.5 * half_width)) ** 2)
-    kernel = np.outer(taper, taper) * np.sign(axis)[:, None] * np.sign(axis)[None, :]  # [2L, 2L]
     frames = features.shape[1]
-    novelty = np.array(
-        [np.sum((unit[:, i : i + size].T @ unit[:, i : i + size]) * kernel) for i in range(frames)]
-    )
+    novelty = [
+        np.sum((unit[:, i : i + size].T @ unit[:, i : i + size]) * kernel) for i in range(frames)
+    ]
+    return _unit_peak(np.array(novelty))
+
+
+def _checkerboard_kernel(half_width: int) -> np.ndarray:
+    """Foote's checkerboard kernel with a Gaussian taper, `[2 * half_width, 2 * half_width]`."""
+    axis = np.arange(2 * half_width) - half_width + 0.5
+    taper = np.exp(-0.5 * (axis / (0.5 * half_width)) ** 2)
+    return np.outer(taper, taper) * np.sign(axis)[:, None] * np.sign(axis)[None, :]
+
+
+def _unit_peak(novelty: np.ndarray) -> np.ndarray:
+    """Negative values to 0, then scaled to a maximum of 1 (all zeros stay zeros)."""
     novelty = np.maximum(novelty, 0.0)
     peak = novelty.max(initial=0.0)
     return novelty / peak if peak > 0 else novelty

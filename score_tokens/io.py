@@ -97,10 +97,12 @@ def atomic_write(path: Path, write: Callable[[Path], object]) -> None:
 
     The temporary file keeps `path`'s suffix (some writers look at it) and is removed if
     `write` raises; one that a killed process left (`.STEM.PID.*.tmpSUFFIX`, its process gone)
-    is removed by the next write of `path`. `path` gets the mode a plain `open` would give it (0o666 less the umask),
-    not the temporary file's private 0o600.
+    is removed by the next write of `path`. `path` gets the mode a plain `open` would give it
+    (0o666 less the umask), not the temporary file's private 0o600.
     """
-    _remove_stale_temporaries(path)
+    for stale in left_by_ended_processes(path.parent, f".{path.stem}.", f".tmp{path.suffix}"):
+        if stale.is_file():
+            stale.unlink(missing_ok=True)
     handle, temp_name = tempfile.mkstemp(
         prefix=f".{path.stem}.{os.getpid()}.", suffix=f".tmp{path.suffix}", dir=path.parent
     )
@@ -115,12 +117,16 @@ def atomic_write(path: Path, write: Callable[[Path], object]) -> None:
         raise
 
 
-def _remove_stale_temporaries(path: Path) -> None:
-    prefix = f".{path.stem}."
-    for stale in path.parent.glob(glob.escape(prefix) + "*" + glob.escape(f".tmp{path.suffix}")):
-        pid = stale.name[len(prefix) :].split(".", 1)[0]
-        if stale.is_file() and pid.isdigit() and not process_alive(int(pid)):
-            stale.unlink(missing_ok=True)
+def left_by_ended_processes(folder: Path, prefix: str, suffix: str = "") -> list[Path]:
+    """The entries `PREFIX PID.* SUFFIX` of `folder` whose writer (process PID) has ended: what
+    a process killed while writing left behind."""
+    pattern = glob.escape(prefix) + "*" + glob.escape(suffix)
+    found = []
+    for entry in folder.glob(pattern):
+        pid = entry.name[len(prefix) :].split(".", 1)[0]
+        if pid.isdigit() and not process_alive(int(pid)):
+            found.append(entry)
+    return found
 
 
 def process_alive(pid: int) -> bool:

@@ -7,7 +7,6 @@ files and folders are private, 0o600 / 0o700).
 
 from __future__ import annotations
 
-import glob
 import json
 import os
 import shutil
@@ -16,7 +15,13 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from score_tokens.io import atomic_write, file_mode, folder_mode, process_alive, write_score
+from score_tokens.io import (
+    atomic_write,
+    file_mode,
+    folder_mode,
+    left_by_ended_processes,
+    write_score,
+)
 from score_tokens.score import Score
 from seedmusic.errors import UserError
 
@@ -121,14 +126,11 @@ def remove_stale_staging(folder: Path) -> None:
     """Remove the staging folders of writes into `folder` whose process is gone (a run killed by
     SIGKILL while writing leaves its `.NAME.staging.PID.*` beside or inside `folder`); those of
     live processes are left alone."""
-    prefix = _staging_prefix(folder)
     for place in (folder.parent, folder):
-        if not place.is_dir():
-            continue
-        for stale in place.glob(glob.escape(prefix) + "*"):
-            pid = stale.name[len(prefix) :].split(".", 1)[0]
-            if stale.is_dir() and pid.isdigit() and not process_alive(int(pid)):
-                shutil.rmtree(stale, ignore_errors=True)
+        if place.is_dir():
+            for stale in left_by_ended_processes(place, _staging_prefix(folder)):
+                if stale.is_dir():
+                    shutil.rmtree(stale, ignore_errors=True)
 
 
 def check_output_folder(folder: Path) -> None:

@@ -17,9 +17,10 @@ def _tone(*partials: tuple[float, float], seconds: float = 2.0) -> np.ndarray:
 def test_a_kept_fundamental_is_0_db_and_a_lost_one_far_below() -> None:
     bass = magnitudes(_tone((55.0, 0.5), (110.0, 0.3)))
     octave_up = magnitudes(_tone((110.0, 0.3)))  # the fundamental gone: heard an octave up
-    kept = band_energy(bass, 55.0, 0.5, 1.5, RATE) / band_energy(bass, 55.0, 0.5, 1.5, RATE)
+    alone = magnitudes(_tone((55.0, 0.5)))  # the same fundamental without its harmonic
+    kept = band_energy(alone, 55.0, 0.5, 1.5, RATE) / band_energy(bass, 55.0, 0.5, 1.5, RATE)
     lost = band_energy(octave_up, 55.0, 0.5, 1.5, RATE) / band_energy(bass, 55.0, 0.5, 1.5, RATE)
-    assert 10 * np.log10(kept) == 0.0
+    assert abs(10 * np.log10(kept)) < 0.1, "the fundamental's band holds the fundamental only"
     assert 10 * np.log10(lost) < -30.0
     second = band_energy(octave_up, 110.0, 0.5, 1.5, RATE) / band_energy(
         bass, 110.0, 0.5, 1.5, RATE
