@@ -32,7 +32,9 @@ import numpy as np
 import torch
 
 from renderer.codec import AudioCodec, load_audio
+from seedmusic.cli import error_line, user_error_types
 from seedmusic.data.corpus import Corpus, PieceRecord
+from seedmusic.errors import UserError
 
 N_FFT = 8192
 HOP = 600
@@ -129,6 +131,21 @@ def table(rows: dict[str, BassScores]) -> str:
     return "\n".join(lines)
 
 
+def _score_all(args: argparse.Namespace) -> dict[str, BassScores]:
+    corpus = Corpus(args.corpus)
+    pieces = bass_pieces(corpus, args.pieces)
+    if not pieces:
+        raise UserError(f"{args.corpus}: no test or valid piece has a bass stem")
+    print(
+        f"bass stems of {len(pieces)} test/valid pieces, {args.seconds:g} s from {args.start:g} s"
+    )
+    rows = {}
+    for folder in args.checkpoint or [Path("checkpoints/codec")]:
+        codec = AudioCodec.from_pretrained(folder).eval()
+        rows[str(folder)] = score_checkpoint(codec, corpus, pieces, args.start, args.seconds)
+    return rows
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -142,17 +159,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, help="also write the numbers here")
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
-    corpus = Corpus(args.corpus)
-    pieces = bass_pieces(corpus, args.pieces)
-    if not pieces:
-        parser.error(f"{args.corpus}: no test or valid piece has a bass stem")
-    rows = {}
-    for folder in args.checkpoint or [Path("checkpoints/codec")]:
-        codec = AudioCodec.from_pretrained(folder).eval()
-        rows[str(folder)] = score_checkpoint(codec, corpus, pieces, args.start, args.seconds)
-    print(
-        f"bass stems of {len(pieces)} test/valid pieces, {args.seconds:g} s from {args.start:g} s"
-    )
+    try:
+        rows = _score_all(args)
+    except user_error_types() as exc:
+        parser.exit(2, error_line(exc) + "\n")
     print(table(rows))
     if args.json is not None:
         args.json.write_text(json.dumps({k: vars(v) for k, v in rows.items()}, indent=1))
