@@ -57,6 +57,13 @@ def _moved(item, shift: int):  # type: ignore[no-untyped-def]
     return replace(item, tick=item.tick + shift)
 
 
+def _hear_ctrl_c() -> None:
+    """In the child before exec: SIGINT back to its default, as in a terminal. A test run
+    started in the background by a shell without job control inherits SIGINT ignored, and
+    Python then never raises KeyboardInterrupt (the verb would run to its end)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _stopped(argv: list[str], how: signal.Signals) -> subprocess.CompletedProcess[str]:
     process = subprocess.Popen(
         [sys.executable, "-m", "seedmusic", *argv],
@@ -64,6 +71,7 @@ def _stopped(argv: list[str], how: signal.Signals) -> subprocess.CompletedProces
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=_hear_ctrl_c,
     )
     time.sleep(SIGNAL_AFTER_SECONDS)
     if process.poll() is not None:
