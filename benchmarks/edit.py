@@ -4,7 +4,7 @@ speed.
     .venv/bin/python -m benchmarks.edit --corpus data/corpus [--dit checkpoints/dit]
         [--codec checkpoints/codec] [--split test] [--pieces 4] [--seconds 30]
         [--long-seconds 180] [--steps 16] [--guidance 2.0] [--seed 0] [--threads 1]
-        [--transcriber checkpoints/transcriber] [--json OUT]
+        [--transcriber checkpoints/transcriber] [--no-reference] [--json OUT]
 
 Sources: each of the first `--pieces` pieces of the split cut to its first whole bars covering
 `--seconds` (`benchmarks.render.prepare_clip`), as two songs: its **real audio** (the corpus's
@@ -29,6 +29,9 @@ Metrics (means over songs × edits where defined):
   maps the source's chroma in the span onto the edit's is the one asked for. Beside it the same
   span metrics of the unedited song against the original score — the renderer's (or the real
   audio's) own adherence on those bars; goal: within 5 % of it;
+- timbre: inside the spans, the distance between the mean MFCCs (1-19) of the edited audio and
+  of the source (`span_timbre`): how far the re-rendered bars sound from the song they sit in
+  (the edit itself moves it a little: a transposition, other words);
 - seams: the spectral jump (`benchmarks.render_metrics.spectral_jumps`) at the spans' edges
   against the jump at the song's bar lines outside the spans; goal: no larger;
 - speed: re-rendering 4 bars (3-6, transposed) of a song against rendering the whole song with
@@ -182,6 +185,18 @@ def span_compliance(
     return {"notes": f1, "chords": chords}
 
 
+def span_timbre(source: np.ndarray, edited: np.ndarray, rate: int, spans: Sequence[Span]) -> float:
+    """Euclidean distance between the mean MFCCs (coefficients 1-19) of `source` and `edited`
+    inside the spans."""
+
+    def mean_mfcc(audio: np.ndarray) -> np.ndarray:
+        parts = [audio[round(s.start * rate) : round(s.end * rate)] for s in spans]
+        joined = np.concatenate(parts).astype(np.float32)
+        return librosa.feature.mfcc(y=joined, sr=rate, n_mfcc=20)[1:].mean(axis=1)  # [19]
+
+    return float(np.linalg.norm(mean_mfcc(source) - mean_mfcc(edited)))
+
+
 def chroma_shift(source: np.ndarray, edited: np.ndarray, rate: int, spans: Sequence[Span]) -> int:
     """The semitone shift (-5..6) that best maps the source's mean chroma inside the spans onto
     the edited audio's."""
@@ -223,8 +238,10 @@ def run_song(
     analyse: Analyse,
     seed: int,
     settings: NeuralRenderSettings,
+    reference: bool = True,
 ) -> None:
-    """Every edit of one song (`audio` `[S]` at the renderer's rate), scored into `results`."""
+    """Every edit of one song (`audio` `[S]` at the renderer's rate), scored into `results`
+    (`reference`: see `edit_song`)."""
     rate = renderer.sample_rate
     seconds = audio.size / rate
     source_analysis = analyse(audio)
@@ -243,6 +260,7 @@ def run_song(
                 edited_score,
                 seed,
                 settings,
+                reference=reference,
             )
         except UserError as exc:
             logger.warning("%s, %s: %s", clip.piece.id, kind, exc)
@@ -260,6 +278,7 @@ def run_song(
         metrics |= {
             "outside_max_diff": outside_difference(audio[None], edited),
             "crossfade_mel": crossfade_mel(audio, out, rate, seams),
+            "timbre": span_timbre(audio, out, rate, edited.spans),
             "seam_jump": float(np.mean(jumps_seam)) if jumps_seam else None,
             "bar_jump": float(np.mean(jumps_bar)) if jumps_bar else None,
         }
@@ -321,7 +340,8 @@ def _fmt(value: float | None, digits: int = 2) -> str:
 def tables(results: Results) -> str:
     lines = ["preservation and seams (means over songs)"]
     header = ["source", "edit", "edits", "max |diff| outside", "log-mel L1 at the crossfades",
-              "jump at seams (dB)", "jump at bar lines (dB)"]  # fmt: skip
+              "timbre distance in the spans", "jump at seams (dB)",
+              "jump at bar lines (dB)"]  # fmt: skip
     rows = []
     for source in SOURCES:
         for kind in EDITS:
@@ -329,7 +349,8 @@ def tables(results: Results) -> str:
             count = len(scores.values.get("outside_max_diff", []))
             diffs = scores.values.get("outside_max_diff", [])
             rows.append([source, kind, str(count), _fmt(max(diffs) if diffs else None, 6),
-                         _fmt(scores.mean("crossfade_mel"), 3), _fmt(scores.mean("seam_jump")),
+                         _fmt(scores.mean("crossfade_mel"), 3), _fmt(scores.mean("timbre")),
+                         _fmt(scores.mean("seam_jump")),
                          _fmt(scores.mean("bar_jump"))])  # fmt: skip
     lines.append(markdown_table(header, rows))
     lines.append(
@@ -377,6 +398,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--transcriber", type=Path, help="default checkpoints/transcriber")
+    parser.add_argument(
+        "--no-reference",
+        action="store_true",
+        help="give a DiT that reads a reference embedding none (what the reference does)",
+    )
     parser.add_argument("--json", type=Path, help="also write the results here")
     return parser
 
@@ -411,7 +437,10 @@ def main(argv: Sequence[str] | None = None) -> None:
         neural, _ = renderer.render(clip.score, seed=args.seed, settings=settings)
         songs = {"real audio": clip.mix, "neural render": fit_length(neural["mix"], clip.length)}
         for name, audio in songs.items():
-            run_song(results, name, clip, audio, renderer, analyse, args.seed, settings)
+            run_song(
+                results, name, clip, audio, renderer, analyse, args.seed, settings,
+                reference=not args.no_reference,
+            )  # fmt: skip
     if args.long_seconds > 0:
         longest = max(corpus.pieces(args.split), key=lambda piece: piece.seconds)
         results.speed = measure_speed(

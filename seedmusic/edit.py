@@ -8,6 +8,10 @@
     output = the source, sample for sample, outside the spans; the new audio inside them, with
         equal-power crossfades `crossfade` seconds long just inside each seam
 
+A DiT that reads a reference embedding (`seedmusic.render_conditions`) gets the source song's
+(`NeuralRenderer.reference_latents`: at most a minute of it, spread over the song), so the new
+bars are told how the whole song sounds and not only the 2 s around them.
+
 The output keeps the source's sample rate, channels and length: outside the spans it *is* the
 source. A span whose timing changes the rest of the song (a new tempo, bars added or removed)
 runs to the end of the song: everything after it moves. An edited score that ends later than the
@@ -38,9 +42,6 @@ logger = logging.getLogger(__name__)
 CONTEXT_FRAMES = 50
 """Known frames of the original on each side of a span (2 s at 25 frames/s)."""
 CROSSFADE_SECONDS = 0.05
-ENCODE_MARGIN_FRAMES = 25
-"""Frames of audio encoded past each side of a span's context (1 s), so that the encoder's
-edges lie outside the latents the DiT is given."""
 
 
 @dataclass(frozen=True)
@@ -150,9 +151,11 @@ def edit_song(
     settings: NeuralRenderSettings | None = None,
     context: int = CONTEXT_FRAMES,
     crossfade: float = CROSSFADE_SECONDS,
+    reference: bool = True,
 ) -> EditedSong:
     """Re-render the bars of `audio` (`[C, S]` float at `sample_rate`) where `edited` differs
-    from `original` (see the module docstring).
+    from `original` (see the module docstring). `reference=False` gives a DiT that reads a
+    reference embedding none (to measure what the reference does).
 
     Raises:
         UserError: the edit changes nothing.
@@ -172,7 +175,13 @@ def edit_song(
     total = math.ceil(mono.size / renderer.codec.hop_length)
     frames, glob = render_conditions(edited, "mix", frame_rate, total)
     cond = torch.from_numpy(frames)[None]  # [1, F, T]
-    global_vector = torch.from_numpy(glob)[None]  # [1, G]
+    started = time.perf_counter()
+    song = None
+    if renderer.takes_reference and reference:
+        played = round(source_length / sample_rate * renderer.sample_rate)
+        song = renderer.reference_latents(mono[:played])
+    global_vector = renderer.global_vector(glob, song)  # [1, G]
+    timings["encode"] += time.perf_counter() - started
     work = torch.zeros(1, renderer.dit.config.latent_dim, total)  # [1, D, T], normalized
     encoded = torch.zeros(total, dtype=torch.bool)  # frames of `work` that hold latents
     for span in spans:
@@ -181,7 +190,7 @@ def edit_song(
         lo, hi = max(0, a - context), min(total, b + context)
         started = time.perf_counter()
         fresh = ~encoded[lo:hi]  # an earlier span's re-rendered frames stay as they are
-        source = renderer.dit.normalize(_encode(renderer, mono, lo, hi, total))
+        source = renderer.dit.normalize(renderer.encode_frames(mono, lo, hi))
         work[..., lo:hi][..., fresh] = source[..., fresh]
         encoded[lo:hi] = True
         timings["encode"] += time.perf_counter() - started
@@ -218,22 +227,6 @@ def _codec_mono(renderer: NeuralRenderer, audio: np.ndarray, sample_rate: int) -
 
         mono = librosa.resample(mono, orig_sr=sample_rate, target_sr=renderer.sample_rate)
     return mono
-
-
-def _encode(
-    renderer: NeuralRenderer, mono: np.ndarray, lo: int, hi: int, total: int
-) -> torch.Tensor:
-    """The codec VAE's latents `[1, D, hi - lo]` of frames [lo, hi) of the song `mono` `[S']`,
-    encoded from the audio around them only (`ENCODE_MARGIN_FRAMES` more on each side), so an
-    edit costs the same however long the song is."""
-    hop = renderer.codec.hop_length
-    first, stop = max(0, lo - ENCODE_MARGIN_FRAMES), min(total, hi + ENCODE_MARGIN_FRAMES)
-    segment = mono[first * hop : stop * hop]
-    with torch.no_grad():
-        wav = torch.from_numpy(np.ascontiguousarray(segment))[None, None]
-        wav = wav.expand(-1, renderer.codec.audio_channels, -1)  # [1, C, S]
-        latents = renderer.codec.encode_latents(wav)  # [1, D, stop - first]
-    return latents[..., lo - first : hi - first]
 
 
 def _inpaint(

@@ -18,6 +18,7 @@ trained with its codes dropped half of the time and renders here from the score 
 from __future__ import annotations
 
 import logging
+import math
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,7 +35,12 @@ from renderer.sampling import sample_latents
 from score_tokens.frames import NUM_FRAME_FEATURES, num_score_frames
 from score_tokens.score import NOTE_TRACKS, Score
 from seedmusic.errors import UserError
-from seedmusic.render_conditions import GLOBAL_DIM, render_conditions
+from seedmusic.render_conditions import (
+    GLOBAL_DIM,
+    global_width,
+    reference_embedding,
+    render_conditions,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -79,6 +85,14 @@ class NeuralRenderSettings:
         ]
 
 
+ENCODE_MARGIN_FRAMES = 25
+"""Frames of audio encoded past each side of a stretch (1 s at 25 frames/s), so that the
+encoder's edges lie outside the latents used."""
+REFERENCE_SECONDS = 60.0
+REFERENCE_WINDOWS = 6
+"""A reference embedding reads at most this much of its audio, in this many stretches."""
+
+
 class NeuralRenderer:
     """Score -> audio with a trained `LatentDiT` and the codec's VAE decoder."""
 
@@ -89,11 +103,14 @@ class NeuralRenderer:
                 f"the DiT makes {config.latent_dim}-channel latents but the codec's VAE reads "
                 f"{codec.vae.config.latent_channels}"
             )
-        if config.frame_dim != NUM_FRAME_FEATURES or config.global_dim != GLOBAL_DIM:
+        widths = (GLOBAL_DIM, global_width(config.latent_dim, reference=True))
+        if config.frame_dim != NUM_FRAME_FEATURES or config.global_dim not in widths:
             raise CheckpointError(
                 f"the DiT reads {config.frame_dim} score features and a {config.global_dim}-wide "
-                f"global vector; this version makes {NUM_FRAME_FEATURES} and {GLOBAL_DIM}"
+                f"global vector; this version makes {NUM_FRAME_FEATURES} and {widths[0]} "
+                f"({widths[1]} with a reference)"
             )
+        self.takes_reference = config.global_dim == widths[1]
         self.dit = dit.eval()
         self.codec = codec.eval()
 
@@ -111,6 +128,18 @@ class NeuralRenderer:
     @property
     def sample_rate(self) -> int:
         return self.codec.sample_rate
+
+    def global_vector(
+        self, conditions: np.ndarray, reference: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        """`[1, G]`: the render conditions' global vector `[G0]` and, for a DiT that reads one,
+        the reference embedding of `reference` (standardized latents `[1, D, T]`; None: no
+        reference). A DiT without a reference input ignores `reference`."""
+        vector = torch.from_numpy(conditions)[None]  # [1, G0]
+        if not self.takes_reference:
+            return vector
+        embedding = reference_embedding(reference, 1, self.dit.config.latent_dim)
+        return torch.cat([vector, embedding], dim=1)
 
     def render(
         self,
@@ -169,7 +198,7 @@ class NeuralRenderer:
         """VAE latents `[1, D, T]` of one stem, window after window."""
         frames, glob = render_conditions(score, stem, self.codec.frame_rate, num_frames)
         cond = torch.from_numpy(frames)[None]  # [1, F, T]
-        global_vector = torch.from_numpy(glob)[None]  # [1, G]
+        global_vector = self.global_vector(glob)  # [1, G]
         window, overlap = settings.window, settings.overlap
         starts = settings.window_starts(num_frames)
         generator = torch.Generator().manual_seed(seed)
@@ -195,6 +224,43 @@ class NeuralRenderer:
             )
             out[..., start:end] = x
         return self.dit.denormalize(out)
+
+    def encode_frames(self, mono: np.ndarray, lo: int, hi: int) -> torch.Tensor:
+        """The codec VAE's latents `[1, D, hi - lo]` of frames [lo, hi) of the song `mono`
+        (`[S]` at the codec's rate), encoded from the audio around them only
+        (`ENCODE_MARGIN_FRAMES` more on each side), so the cost does not grow with the song."""
+        hop = self.codec.hop_length
+        total = math.ceil(mono.size / hop)
+        first, stop = max(0, lo - ENCODE_MARGIN_FRAMES), min(total, hi + ENCODE_MARGIN_FRAMES)
+        segment = mono[first * hop : stop * hop]
+        with torch.no_grad():
+            wav = torch.from_numpy(np.ascontiguousarray(segment, dtype=np.float32))[None, None]
+            wav = wav.expand(-1, self.codec.audio_channels, -1)  # [1, C, S]
+            latents = self.codec.encode_latents(wav)  # [1, D, stop - first]
+        return latents[..., lo - first : hi - first]
+
+    def reference_latents(
+        self,
+        mono: np.ndarray,
+        seconds: float = REFERENCE_SECONDS,
+        windows: int = REFERENCE_WINDOWS,
+    ) -> torch.Tensor | None:
+        """Standardized latents `[1, D, T]` of the song `mono` (`[S]` at the codec's rate) for
+        its reference embedding: all of it up to `seconds`, else `windows` stretches of
+        `seconds / windows` spread evenly from its start to its end. None when it is shorter
+        than two frames."""
+        total = mono.size // self.codec.hop_length
+        if total < 2:
+            return None
+        limit = max(2, round(seconds * self.codec.frame_rate))
+        if total <= limit:
+            stretches = [(0, total)]
+        else:
+            length = limit // windows
+            firsts = np.linspace(0, total - length, windows).round().astype(int)
+            stretches = [(int(f), int(f) + length) for f in firsts]
+        parts = [self.encode_frames(mono, lo, hi) for lo, hi in stretches]
+        return self.dit.normalize(torch.cat(parts, dim=-1))  # [1, D, T]
 
     @torch.no_grad()
     def decode(self, latents: torch.Tensor, length: int) -> np.ndarray:

@@ -2,7 +2,12 @@
 
 - **score frames** `[F, T]` (`score_tokens.frames.score_frames`) of the tracks a stem holds;
 - a **global vector** `[G]`: which note tracks sound (the stem), whether the vocal is sung
-  (the corpus also plays some vocal lines on a GM lead instrument), and the tempo.
+  (the corpus also plays some vocal lines on a GM lead instrument), and the tempo;
+- for a DiT that reads one, a **reference embedding** `[1 + 2D]` appended to the global vector:
+  a flag (1 = a reference is given) and the per-channel mean and standard deviation over time of
+  the standardized VAE latents of reference audio of the same stem (in training another stretch
+  of the same piece; in `edit`, the source song), which says what the song sounds like —
+  SoundFont, programs, mix — beyond what the score says. Without a reference it is all zeros.
 
 A stem names the tracks it holds: `mix` (every track), `vocal`, `accompaniment` (every track
 but the vocal) or one instrument.
@@ -13,12 +18,43 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 import numpy as np
+import torch
 
 from score_tokens.frames import score_frames
 from score_tokens.score import NOTE_TRACKS, Score
 
 GLOBAL_DIM = len(NOTE_TRACKS) + 2
 TEMPO_SCALE = 120.0
+
+
+def reference_width(latent_dim: int) -> int:
+    """Width of the reference embedding of `latent_dim`-channel latents: flag, mean, std."""
+    return 1 + 2 * latent_dim
+
+
+def global_width(latent_dim: int, reference: bool) -> int:
+    """Width of the global vector a DiT reads, with or without the reference embedding."""
+    return GLOBAL_DIM + (reference_width(latent_dim) if reference else 0)
+
+
+def reference_embedding(
+    normalized: torch.Tensor | None, batch: int, latent_dim: int
+) -> torch.Tensor:
+    """`[B, 1 + 2D]`: flag 1, then the mean and std over time of `normalized` `[B, D, T]`
+    (standardized latents of reference audio); all zeros when `normalized` is None."""
+    if normalized is None:
+        return torch.zeros(batch, reference_width(latent_dim))
+    if (
+        normalized.dim() != 3
+        or normalized.shape[:2] != (batch, latent_dim)
+        or normalized.shape[2] < 2
+    ):
+        raise ValueError(
+            f"reference latents must be [{batch}, {latent_dim}, T >= 2], got {tuple(normalized.shape)}"
+        )
+    x = normalized.float()
+    flag = torch.ones(batch, 1)
+    return torch.cat([flag, x.mean(dim=2), x.std(dim=2)], dim=1)
 
 
 def stem_tracks(stem: str, present: Iterable[str]) -> tuple[str, ...]:

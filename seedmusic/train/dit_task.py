@@ -9,6 +9,13 @@ the codes dropped at random (`loss.code_drop_prob`: the DiT also renders from th
 every condition dropped at random (`loss.cond_drop_prob`: classifier-free guidance) and random
 inpainting masks (`loss.inpaint_prob`: editing and windowed rendering continue known latents).
 
+With `data.reference_frames > 0` the DiT also reads a reference embedding
+(`seedmusic.render_conditions.reference_embedding`) of a random stretch of that many frames of
+the same piece's stem, dropped (all zeros) with probability `loss.reference_drop_prob` so that
+rendering without a reference stays trained. `init_from` starts from a trained DiT: a global
+vector wider than its own (the reference embedding added) gets zero weights for the new entries,
+so step 0 renders exactly as that DiT does.
+
 The latents come from `seedmusic data latents` (made with the shipped codec); a run refuses
 latents of a codec with another latent width or codebook count than its DiT.
 """
@@ -16,7 +23,7 @@ latents of a codec with another latent width or codebook count than its DiT.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -30,7 +37,11 @@ from score_tokens.score import Score
 from seedmusic.data.corpus import Corpus, PieceRecord
 from seedmusic.data.latents import STEMS, load_stem, read_info
 from seedmusic.errors import UserError
-from seedmusic.render_conditions import GLOBAL_DIM, render_conditions
+from seedmusic.render_conditions import (
+    global_width,
+    reference_embedding,
+    render_conditions,
+)
 from seedmusic.train.loop import StepOutput, TrainConfig, TrainTask
 
 logger = logging.getLogger(__name__)
@@ -46,6 +57,8 @@ class DitDataConfig:
         split: the corpus split to train on.
         stems: stems to draw from; repeat a name to draw it more often.
         crop_frames: frames per crop (25 frames/s with the shipped codec).
+        reference_frames: frames of the reference stretch (0: the DiT reads no reference);
+            at most `crop_frames`.
     """
 
     corpus: str | None = None
@@ -53,6 +66,14 @@ class DitDataConfig:
     split: str = "train"
     stems: tuple[str, ...] = ("mix", "mix", "vocal", "accompaniment")
     crop_frames: int = 250
+    reference_frames: int = 0
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.reference_frames <= self.crop_frames:
+            raise ValueError(
+                f"reference_frames must be in [0, crop_frames={self.crop_frames}], "
+                f"got {self.reference_frames}"
+            )
 
 
 @dataclass(frozen=True)
@@ -60,16 +81,19 @@ class DitLossConfig:
     cond_drop_prob: float = 0.1
     code_drop_prob: float = 0.5
     inpaint_prob: float = 0.3
+    reference_drop_prob: float = 0.3
 
 
 @dataclass(frozen=True)
 class DitTaskConfig:
-    """The whole DiT run."""
+    """The whole DiT run; `init_from`: a trained DiT folder to start from (see the module
+    docstring)."""
 
     train: TrainConfig = field(default_factory=TrainConfig)
     dit: DitConfig = field(default_factory=DitConfig)
     data: DitDataConfig = field(default_factory=DitDataConfig)
     loss: DitLossConfig = field(default_factory=DitLossConfig)
+    init_from: str | None = None
 
 
 @dataclass
@@ -103,6 +127,7 @@ class LatentCrops:
             )
         self.frame_rate = float(info["frame_rate"])
         self.crop = data.crop_frames
+        self.reference_frames = data.reference_frames
         self.num_codebooks = dit.num_codebooks
         corpus = Corpus(data.corpus)
         self.scores: dict[str, Score] = {}
@@ -165,12 +190,17 @@ class LatentCrops:
             num_frames=total,
             sung_vocal=item.piece.vocal == "sung",
         )
-        return {
+        sample = {
             "latents": torch.from_numpy(item.latents[:, span].astype(np.float32)),
             "codes": torch.from_numpy(item.codes[: self.num_codebooks, span].astype(np.int64)),
             "frames": torch.from_numpy(np.ascontiguousarray(frames[:, span])),
             "global": torch.from_numpy(glob),
         }
+        if self.reference_frames:
+            first = int(rng.integers(0, total - self.reference_frames + 1))
+            stretch = item.latents[:, first : first + self.reference_frames]  # [D, R]
+            sample["reference"] = torch.from_numpy(stretch.astype(np.float32))
+        return sample
 
 
 class DitTask(TrainTask):
@@ -180,8 +210,12 @@ class DitTask(TrainTask):
 
     def __init__(self, config: DitTaskConfig) -> None:
         super().__init__(config)
-        if config.dit.global_dim != GLOBAL_DIM:
-            raise UserError(f"dit.global_dim must be {GLOBAL_DIM} (the render conditions)")
+        width = global_width(config.dit.latent_dim, config.data.reference_frames > 0)
+        if config.dit.global_dim != width:
+            reading = "with" if config.data.reference_frames else "without"
+            raise UserError(
+                f"dit.global_dim must be {width} (the render conditions {reading} a reference)"
+            )
         self._data: LatentCrops | None = None
 
     def _dataset(self) -> LatentCrops:
@@ -193,6 +227,8 @@ class DitTask(TrainTask):
         dit = LatentDiT(self.config.dit)
         mean, std = self._dataset().statistics()
         dit.set_latent_statistics(mean, std)
+        if self.config.init_from is not None:
+            warm_start_dit(dit, Path(self.config.init_from))
         logger.info("DiT: %.2fM parameters", sum(p.numel() for p in dit.parameters()) / 1e6)
         return dit
 
@@ -210,14 +246,56 @@ class DitTask(TrainTask):
         dit = model.module if hasattr(model, "module") else model
         assert isinstance(dit, LatentDiT)
         x0 = dit.normalize(batch["latents"])  # [B, D, T]
+        glob = batch["global"]  # [B, G]
+        if "reference" in batch:
+            glob = torch.cat([glob, self._reference(dit, batch["reference"])], dim=1)
         loss = flow_matching_loss(
             model,  # type: ignore[arg-type]
             x0,
             batch["codes"],
-            global_embedding=batch["global"],
+            global_embedding=glob,
             inpaint_prob=loss_cfg.inpaint_prob,
             cond_drop_prob=loss_cfg.cond_drop_prob,
             score_frames=batch["frames"],
             code_drop_prob=loss_cfg.code_drop_prob,
         )
         return StepOutput(loss=loss, metrics={"flow": loss.detach()})
+
+    def _reference(self, dit: LatentDiT, reference: torch.Tensor) -> torch.Tensor:
+        """`[B, 1 + 2D]` embeddings of the reference stretches `[B, D, R]`, some dropped."""
+        b = reference.shape[0]
+        embedding = reference_embedding(dit.normalize(reference), b, dit.config.latent_dim)
+        keep = torch.rand(b) >= self.config.loss.reference_drop_prob  # [B]
+        return embedding.to(reference.device) * keep[:, None].to(reference.device)
+
+
+def warm_start_dit(dit: LatentDiT, source: Path) -> None:
+    """Load the weights and latent statistics of the DiT saved in `source` into `dit`. Where
+    `dit` reads a wider global vector, the new entries get zero weights (and a zero null
+    vector), so `dit` computes what the source does whatever they hold.
+
+    Raises:
+        UserError: `source` is not a DiT of the same shape (global width aside).
+    """
+    try:
+        trained = LatentDiT.from_pretrained(source).float()
+    except (OSError, ValueError, KeyError) as exc:
+        raise UserError(f"init_from: {source} has no readable DiT ({exc})") from None
+    if replace(trained.config, global_dim=dit.config.global_dim) != dit.config:
+        raise UserError(f"init_from: {source} is a DiT of another shape than this run's dit")
+    state = trained.state_dict()
+    own = dit.state_dict()
+    for name, value in state.items():
+        if value.shape == own[name].shape:
+            continue
+        if name not in _GLOBAL_INPUTS or value.shape[:-1] != own[name].shape[:-1]:
+            raise UserError(f"init_from: {source}'s {name} has shape {tuple(value.shape)}")
+        widened = torch.zeros_like(own[name])
+        widened[..., : value.shape[-1]] = value
+        state[name] = widened
+    dit.load_state_dict(state)
+    logger.info("DiT weights from %s", source)
+
+
+_GLOBAL_INPUTS = ("null_global", "transformer.global_proj.0.weight")
+"""The parameters whose last axis is the global vector."""

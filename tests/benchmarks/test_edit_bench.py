@@ -19,6 +19,7 @@ from benchmarks.edit import (
     outside_difference,
     seam_times,
     span_compliance,
+    span_timbre,
 )
 from mir.analyze import Analysis
 from mir.evaluate import GroundTruth
@@ -130,3 +131,17 @@ def test_the_benchmark_prints_its_tables_and_keeps_every_sample_outside_the_span
     assert {row["source"] for row in record["rows"]} <= set(SOURCES)
     assert all(row["edited"]["outside_max_diff"] == 0.0 for row in record["rows"])
     assert record["speed"]["render_s"] > 0 and record["speed"]["edit_4_bars_s"] > 0
+
+
+def test_the_timbre_distance_is_zero_for_the_same_audio_and_grows_with_another_timbre() -> None:
+    t = np.arange(4 * RATE) / RATE
+    sine = 0.3 * np.sin(2 * np.pi * 220 * t)
+    square = 0.3 * np.sign(sine)
+    spans = [Span(1, 3, 1.0, 3.0)]
+    assert span_timbre(sine, sine, RATE, spans) == pytest.approx(0.0, abs=1e-6)
+    brighter = span_timbre(sine, square, RATE, spans)
+    assert brighter > 10 * span_timbre(sine, sine * 0.999 + 1e-4 * square, RATE, spans)
+    # only the spans count: a change outside them is not heard
+    outside = sine.copy()
+    outside[: RATE // 2] = square[: RATE // 2]
+    assert span_timbre(sine, outside, RATE, spans) == pytest.approx(0.0, abs=1e-6)

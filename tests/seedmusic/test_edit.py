@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
+import torch
 
 from score_tokens.edit import transpose
 from score_tokens.io import write_score
@@ -75,6 +76,51 @@ def test_only_the_span_changes_and_the_rest_is_the_source(renderer: NeuralRender
     )
     assert result.unchanged_seconds == pytest.approx(seconds * 3 / 4, abs=1e-3)
     assert set(result.timings) == {"encode", "dit", "vae"}
+
+
+@pytest.fixture(scope="module")
+def reference_renderer(tmp_path_factory: pytest.TempPathFactory) -> NeuralRenderer:
+    folder = tiny_checkpoints(tmp_path_factory.mktemp("reference"), reference=True)
+    return NeuralRenderer.from_pretrained(folder / "dit", folder / "codec")
+
+
+def test_a_dit_reading_a_reference_is_given_the_source_songs(
+    reference_renderer: NeuralRenderer,
+) -> None:
+    assert reference_renderer.takes_reference
+    score = four_bars()
+    seconds = score.duration_seconds()
+    rng = np.random.default_rng(0)
+    quiet = rng.uniform(-0.05, 0.05, size=(1, round(seconds * RATE)))
+    settings = NeuralRenderSettings(steps=2, window=300, overlap=50)
+    edited = bar_two_transposed(score)
+    results = [
+        edit_song(reference_renderer, source, RATE, score, edited, settings=settings)
+        for source in (quiet, 8 * quiet)
+    ]
+    (span,) = results[0].spans
+    start, end = round(span.start * RATE), round(span.end * RATE)
+    for result, source in zip(results, (quiet, 8 * quiet), strict=True):
+        np.testing.assert_array_equal(result.audio[:, :start], source[:, :start])
+        np.testing.assert_array_equal(result.audio[:, end:], source[:, end:])
+    # the louder song's reference changes what the DiT makes of the same bars
+    inside = slice(start + 2400, end - 2400)
+    assert not np.allclose(results[0].audio[:, inside] * 8, results[1].audio[:, inside])
+
+
+def test_the_reference_reads_a_long_song_in_stretches_spread_over_it(
+    reference_renderer: NeuralRenderer,
+) -> None:
+    rate = reference_renderer.sample_rate  # 8 kHz, 250 frames/s
+    rng = np.random.default_rng(1)
+    song = rng.uniform(-0.3, 0.3, size=rate * 3).astype(np.float32)  # 750 frames
+    whole = reference_renderer.reference_latents(song, seconds=4.0)
+    assert whole is not None and whole.shape == (1, 8, 750)
+    spread = reference_renderer.reference_latents(song, seconds=1.2, windows=3)
+    assert spread is not None and spread.shape == (1, 8, 300)  # 3 stretches of 100 frames
+    # the last stretch ends where the song does
+    torch.testing.assert_close(spread[..., -50:], whole[..., 700:750], atol=1e-4, rtol=1e-3)
+    assert reference_renderer.reference_latents(song[:40]) is None
 
 
 def test_the_edit_verb_writes_the_song_the_score_and_edit_json(

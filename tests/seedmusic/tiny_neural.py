@@ -12,11 +12,12 @@ from renderer.dit import DitConfig, LatentDiT
 from renderer.rvq import ResidualVQ, RvqConfig
 from renderer.vae import Vae, VaeConfig
 from score_tokens.frames import NUM_FRAME_FEATURES
-from seedmusic.render_conditions import GLOBAL_DIM
+from seedmusic.render_conditions import global_width
 
 
-def tiny_checkpoints(folder: Path, latent_dim: int = 8) -> Path:
-    """`folder/codec` (8 kHz, 250 frames/s, 8 latent channels) and `folder/dit` for it."""
+def tiny_checkpoints(folder: Path, latent_dim: int = 8, reference: bool = False) -> Path:
+    """`folder/codec` (8 kHz, 250 frames/s, 8 latent channels) and `folder/dit` for it (one
+    that reads a reference embedding with `reference`)."""
     torch.manual_seed(0)
     AudioCodec(Vae(VaeConfig.tiny_stft()), ResidualVQ(RvqConfig.tiny())).save_pretrained(
         folder / "codec"
@@ -24,7 +25,7 @@ def tiny_checkpoints(folder: Path, latent_dim: int = 8) -> Path:
     config = dataclasses.replace(
         DitConfig.tiny(),
         latent_dim=latent_dim,
-        global_dim=GLOBAL_DIM,
+        global_dim=global_width(latent_dim, reference),
         frame_dim=NUM_FRAME_FEATURES,
         frame_channels=8,
         patch_size=2,
