@@ -148,13 +148,21 @@ class NeuralRenderer:
         seed: int = 0,
         settings: NeuralRenderSettings | None = None,
         progress: bool | None = None,
+        reference: torch.Tensor | None = None,
     ) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
-        """`({"mix": [S], stem: [S] ...}, info)`: 24 kHz mono float32 audio of the score.
+        """`({"mix": [S], stem: [S] ...}, info)`: 24 kHz mono float32 audio of the score; with
+        `reference` (standardized latents `[1, D, T]`, `reference_latents`) the mix follows
+        that audio's sound.
 
         Raises:
-            UserError: the score has no notes.
+            UserError: the score has no notes; a reference with stems or for a DiT that reads
+                none.
         """
         settings = settings or NeuralRenderSettings()
+        if reference is not None and not self.takes_reference:
+            raise UserError("this DiT reads no reference audio (it was trained without one)")
+        if reference is not None and stems:
+            raise UserError("a reference sets the sound of the mix: render it without stems")
         present: list[str] = [t for t in NOTE_TRACKS if score.notes(t)]
         if not present:
             raise UserError("the score has no notes to render")
@@ -168,7 +176,9 @@ class NeuralRenderer:
         timings = {"dit": 0.0, "vae": 0.0}
         for index, name in enumerate(tqdm(names, desc="stems", disable=not (progress and stems))):
             started = time.perf_counter()
-            latents = self.render_latents(score, name, frames, seed + index, settings, progress)
+            latents = self.render_latents(
+                score, name, frames, seed + index, settings, progress, reference
+            )
             timings["dit"] += time.perf_counter() - started
             started = time.perf_counter()
             audio[name] = self.decode(latents, length)
@@ -194,11 +204,13 @@ class NeuralRenderer:
         seed: int,
         settings: NeuralRenderSettings,
         progress: bool | None = None,
+        reference: torch.Tensor | None = None,
     ) -> torch.Tensor:
-        """VAE latents `[1, D, T]` of one stem, window after window."""
+        """VAE latents `[1, D, T]` of one stem, window after window (`reference`: see
+        `render`)."""
         frames, glob = render_conditions(score, stem, self.codec.frame_rate, num_frames)
         cond = torch.from_numpy(frames)[None]  # [1, F, T]
-        global_vector = self.global_vector(glob)  # [1, G]
+        global_vector = self.global_vector(glob, reference)  # [1, G]
         window, overlap = settings.window, settings.overlap
         starts = settings.window_starts(num_frames)
         generator = torch.Generator().manual_seed(seed)
@@ -262,6 +274,27 @@ class NeuralRenderer:
         parts = [self.encode_frames(mono, lo, hi) for lo, hi in stretches]
         return self.dit.normalize(torch.cat(parts, dim=-1))  # [1, D, T]
 
+    def read_reference(self, path: Path) -> torch.Tensor:
+        """`reference_latents` of the audio file `path` (any rate and channels).
+
+        Raises:
+            UserError: this DiT reads no reference, or the file is not readable audio or
+                shorter than two frames.
+        """
+        from mir.audio import load_audio
+        from mir.errors import AudioError
+
+        if not self.takes_reference:
+            raise UserError("this DiT reads no reference audio (it was trained without one)")
+        try:
+            audio = load_audio(path, sample_rate=self.sample_rate)
+        except AudioError as exc:
+            raise UserError(f"--reference: {exc}") from None
+        latents = self.reference_latents(audio.samples)
+        if latents is None:
+            raise UserError(f"{path}: too short to be a reference (under 0.1 s)")
+        return latents
+
     @torch.no_grad()
     def decode(self, latents: torch.Tensor, length: int) -> np.ndarray:
         """VAE latents `[1, D, T]` -> mono float32 audio `[length]`."""
@@ -276,15 +309,32 @@ def _holds(stem: str, present: list[str]) -> bool:
 
 
 def render_neural(
-    score: Score, stems: bool = False, seed: int = 0, progress: bool | None = None
+    score: Score,
+    stems: bool = False,
+    seed: int = 0,
+    progress: bool | None = None,
+    reference: Path | None = None,
 ) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
     """Render `score` with the shipped neural renderer (see `NeuralRenderer.render`) into
-    24 kHz audio (resampled when the codec works at another rate)."""
+    24 kHz audio (resampled when the codec works at another rate); with `reference`, an audio
+    file whose sound the mix follows (`NeuralRenderer.reference_latents`).
+
+    Raises:
+        UserError: a reference with stems, with a DiT that reads none, or not readable.
+    """
     started = time.perf_counter()
     renderer = NeuralRenderer.from_pretrained()
     loaded = time.perf_counter() - started
-    audio, info = renderer.render(score, stems=stems, seed=seed, progress=progress)
+    latents = None
+    if reference is not None:
+        latents = renderer.read_reference(reference)
+        loaded = time.perf_counter() - started
+    audio, info = renderer.render(
+        score, stems=stems, seed=seed, progress=progress, reference=latents
+    )
     info["timings"]["load"] = round(loaded, 3)
+    if reference is not None:
+        info["reference"] = str(reference)
     if renderer.sample_rate != SAMPLE_RATE:  # a codec at another rate: songs are 24 kHz
         import librosa
 

@@ -63,6 +63,8 @@ class RenderRequest:
     """Of the lyrics, for the synth renderer's singer ("en", "de")."""
     adherence: bool = True
     """Measure how well our MIR hears the score in the mix (`measure_adherence`)."""
+    reference: Path | None = None
+    """An audio file whose sound the neural renderer's mix follows (no stems)."""
 
 
 Adherence = dict[str, Any]
@@ -142,6 +144,8 @@ def render_song(
     if request.renderer not in RENDERERS:
         raise UserError(f"unknown renderer {request.renderer!r}; use one of {', '.join(RENDERERS)}")
     check_renderable(score)
+    if request.reference is not None and (request.renderer != "neural" or request.stems):
+        raise UserError("--reference works with the neural renderer, without --stems")
     score = with_every_track(score)
     total = 2 if request.adherence else 1
     with tqdm(total=total, desc="song", unit="stage", disable=not progress, leave=False) as bar:
@@ -165,7 +169,7 @@ def _render(score: Score, request: RenderRequest, progress: bool) -> RenderedSon
     if request.renderer == "synth":
         mix, parts = _render_synth(score, request.seed, request.language)
     else:
-        mix, parts, info = _render_neural(score, request.stems, request.seed, progress)
+        mix, parts, info = _render_neural(score, request, progress)
         mix, parts = _limited(mix, parts)
     timings = {str(stage): float(seconds) for stage, seconds in info.get("timings", {}).items()}
     details = {k: v for k, v in info.items() if k not in ("trained", "timings")}
@@ -191,12 +195,18 @@ def _render_synth(
 
 
 def _render_neural(
-    score: Score, stems: bool, seed: int, progress: bool
+    score: Score, request: RenderRequest, progress: bool
 ) -> tuple[np.ndarray, dict[str, np.ndarray], dict[str, Any]]:
     """`(mix, stems, info)` from `seedmusic.neural_render.render_neural`."""
     from seedmusic.neural_render import render_neural
 
-    audio, info = render_neural(score, stems=stems, seed=seed, progress=progress)
+    audio, info = render_neural(
+        score,
+        stems=request.stems,
+        seed=request.seed,
+        progress=progress,
+        reference=request.reference,
+    )
     if "mix" not in audio:
         raise RuntimeError("the neural renderer returned no mix")
     arrays = {name: np.asarray(wav, dtype=np.float32).reshape(-1) for name, wav in audio.items()}

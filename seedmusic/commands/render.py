@@ -75,6 +75,13 @@ def add_render_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--renderer", choices=RENDERERS, default="neural", help=RENDERER_HELP)
     parser.add_argument(
+        "--reference",
+        type=Path,
+        metavar="AUDIO",
+        help="a recording whose sound (instruments, mix) the neural renderer follows; "
+        "at most a minute of it is read, spread over it (no --stems)",
+    )
+    parser.add_argument(
         "--no-adherence",
         dest="adherence",
         action="store_false",
@@ -90,6 +97,7 @@ def render_request(args: argparse.Namespace, language: str) -> RenderRequest:
         seed=args.seed,
         language=language,
         adherence=args.adherence,
+        reference=args.reference,
     )
 
 

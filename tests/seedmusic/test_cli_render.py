@@ -277,7 +277,11 @@ def fake_neural_renderer(trained: bool, fail: Exception | None = None) -> Module
     module = ModuleType("seedmusic.neural_render")
 
     def render_neural(
-        score: Score, stems: bool = False, seed: int = 0, progress: bool | None = None
+        score: Score,
+        stems: bool = False,
+        seed: int = 0,
+        progress: bool | None = None,
+        reference: Path | None = None,
     ) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
         if fail is not None:
             raise fail
@@ -341,6 +345,50 @@ def test_the_real_neural_chain_renders_from_the_checkpoints_folder(
     assert render(score_file, "-o", again, "--no-adherence", "--seed", "2") == 0
     assert render(score_file, "-o", tmp_path / "third", "--no-adherence", "--seed", "2") == 0
     assert (again / "song.wav").read_bytes() == (tmp_path / "third" / "song.wav").read_bytes()
+
+
+def test_a_reference_recording_sets_the_sound_of_the_mix(
+    umask_022: None,
+    score_file: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    folder = tiny_checkpoints(tmp_path / "checkpoints", reference=True)
+    monkeypatch.setenv("SEEDMUSIC_CHECKPOINTS", str(folder))
+    rng = np.random.default_rng(0)
+    quiet, loud = tmp_path / "quiet.wav", tmp_path / "loud.flac"
+    noise = rng.uniform(-0.05, 0.05, size=(44100 * 2, 2))
+    sf.write(quiet, noise, 44100)  # stereo 44.1 kHz: read as mono at the codec's rate
+    sf.write(loud, noise[:, 0] * 16, 22050)
+    songs = {}
+    for name, ref in (("none", None), ("quiet", quiet), ("loud", loud)):
+        args = ["-o", tmp_path / name, "--no-adherence", "--seed", "1"]
+        assert render(score_file, *args, *(["--reference", ref] if ref else [])) == 0
+        songs[name] = read(tmp_path / name / "song.wav")
+    summary = json.loads((tmp_path / "loud" / "summary.json").read_text())
+    assert summary["renderer_details"]["reference"] == str(loud)
+    # the reference reaches the DiT (how much it changes is the trained model's business)
+    assert not np.array_equal(songs["quiet"], songs["loud"])
+    assert not np.array_equal(songs["none"], songs["quiet"])
+    capsys.readouterr()
+    bad = tmp_path / "bad.wav"
+    bad.write_text("not audio")
+    for args, message in (
+        (["--reference", bad], "--reference: cannot read audio"),
+        (["--reference", tmp_path / "missing.wav"], "does not exist"),
+        (["--reference", quiet, "--stems"], "without --stems"),
+        (["--reference", quiet, "--renderer", "synth"], "neural renderer"),
+    ):
+        out = tmp_path / "refused"
+        assert render(score_file, "-o", out, "--no-adherence", *args) == 2
+        err = capsys.readouterr().err
+        assert err.startswith("error:") and message in err and err.count("\n") == 1, err
+        assert not out.exists()
+    plain = tiny_checkpoints(tmp_path / "plain")
+    monkeypatch.setenv("SEEDMUSIC_CHECKPOINTS", str(plain))
+    assert render(score_file, "-o", tmp_path / "refused", "--reference", quiet) == 2
+    assert "reads no reference" in capsys.readouterr().err
 
 
 def test_a_dit_that_does_not_fit_the_codec_is_one_error_line(
