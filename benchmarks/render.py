@@ -19,6 +19,10 @@ Systems (rows):
   they are missing or of another codec): the best the DiT's latent space can sound;
 - neural: `NeuralRenderer.render(score)`, the DiT from the score (`--steps`, `--guidance`,
   `--seed`) and the VAE decoder;
+- neural + reference (a DiT that reads a reference embedding, corpus pieces only): the same,
+  with the reference embedding of the piece's own audio *after* the clip (up to
+  `REFERENCE_SECONDS`, at least `MIN_REFERENCE_SECONDS`; `render --reference` does this with a
+  recording): how much closer to the piece's sound another stretch of it brings the render;
 - floor: the same chain with every condition dropped (the DiT's learned null embeddings for the
   codes, score frames, context and global vector in every call; the previous window's latents
   still continue each window), what the DiT renders knowing nothing of the score.
@@ -107,7 +111,10 @@ from seedmusic.neural_render import NeuralRenderer, NeuralRenderSettings
 logger = logging.getLogger(__name__)
 
 CEILING, CODEC, NEURAL, FLOOR = "ceiling", "codec round trip", "neural", "floor"
-ROWS = (CEILING, CODEC, NEURAL, FLOOR)
+NEURAL_REFERENCE = "neural + reference"
+ROWS = (CEILING, CODEC, NEURAL, NEURAL_REFERENCE, FLOOR)
+REFERENCE_SECONDS = 60.0
+MIN_REFERENCE_SECONDS = 5.0
 VOCAL_ROWS = (CEILING, NEURAL)
 MEL = "log_mel_l1"
 RATIO_GOALS: dict[str, float] = {
@@ -150,6 +157,7 @@ class Clip:
     truth: GroundTruth
     mix: np.ndarray  # [S] the ceiling
     vocal: np.ndarray | None  # [S] the corpus's vocal stem, None without a vocal note in it
+    after: np.ndarray | None = None  # [S'] the piece's audio after the clip (the reference)
 
     @property
     def length(self) -> int:
@@ -174,7 +182,11 @@ def prepare_clip(
     if vocal is not None:
         vocal = fit_length(resample(vocal, corpus_rate, sample_rate), mix.size)
     truth = trim_truth(GroundTruth.from_json_dict(corpus.truth(piece)), mix.size / sample_rate)
-    return Clip(piece, score, truth, mix, vocal)
+    start = round(mix.size / sample_rate * corpus_rate)
+    after = full[start : start + round(REFERENCE_SECONDS * corpus_rate)]
+    if after.size < MIN_REFERENCE_SECONDS * corpus_rate:
+        return Clip(piece, score, truth, mix, vocal)
+    return Clip(piece, score, truth, mix, vocal, resample(after, corpus_rate, sample_rate))
 
 
 # --- systems ----------------------------------------------------------------------------------
@@ -275,10 +287,17 @@ class Speed:
 
 
 def render_mix(
-    renderer: NeuralRenderer, clip: Clip, seed: int, settings: NeuralRenderSettings, speed: Speed
+    renderer: NeuralRenderer,
+    clip: Clip,
+    seed: int,
+    settings: NeuralRenderSettings,
+    speed: Speed,
+    reference: np.ndarray | None = None,
 ) -> np.ndarray:
-    """The renderer's mix `[S]` of the clip's score, its timings added to `speed`."""
-    audio, info = renderer.render(clip.score, seed=seed, settings=settings)
+    """The renderer's mix `[S]` of the clip's score (following `reference` audio `[S']` at
+    the renderer's rate, if given), its timings added to `speed`."""
+    latents = None if reference is None else renderer.reference_latents(reference)
+    audio, info = renderer.render(clip.score, seed=seed, settings=settings, reference=latents)
     speed.dit_s += info["timings"]["dit"]
     speed.vae_s += info["timings"]["vae"]
     speed.audio_s += audio["mix"].size / renderer.sample_rate
@@ -377,6 +396,10 @@ def run(
             NEURAL: neural.pop(clip.piece.id),
             FLOOR: render_mix(floor, clip, seed, unguided, Speed()),
         }
+        if renderer.takes_reference and clip.after is not None:
+            rows[NEURAL_REFERENCE] = render_mix(
+                renderer, clip, seed, settings, Speed(), reference=clip.after
+            )
         for row, audio in rows.items():
             metrics = adherence_metrics(analyse(audio), clip.truth)
             if row != CEILING:
@@ -431,18 +454,26 @@ def markdown_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     return "\n".join([line(header), rule, *(line(row) for row in rows)])
 
 
+def measured_rows(results: Results) -> list[str]:
+    """The rows with any adherence figure (no reference row for a DiT that reads none)."""
+    return [row for row in ROWS if results.adherence[row].values]
+
+
 def adherence_table(results: Results) -> str:
     header = ["system", *ADHERENCE.values(), "log-mel L1"]
     rows = [
         [row, *(_fmt(results.mean(row, m)) for m in ADHERENCE), _fmt(results.mean(row, MEL), 3)]
-        for row in ROWS
+        for row in measured_rows(results)
     ]
     return markdown_table(header, rows)
 
 
 def ratio_table(results: Results) -> str:
     header = ["system", *ADHERENCE.values()]
-    rows = [[row, *(_percent(results.ratio(row, m)) for m in ADHERENCE)] for row in ROWS]
+    rows = [
+        [row, *(_percent(results.ratio(row, m)) for m in ADHERENCE)]
+        for row in measured_rows(results)
+    ]
     return markdown_table(header, rows)
 
 

@@ -3,6 +3,7 @@ cut and unconditional DiT, and one run end to end on a tiny corpus, codec, DiT a
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -11,6 +12,7 @@ import pytest
 import torch
 
 from benchmarks.render import (
+    NEURAL_REFERENCE,
     ROWS,
     VOCAL_ROWS,
     UnconditionalDiT,
@@ -29,6 +31,7 @@ from benchmarks.render_metrics import (
 )
 from renderer.dit import DitConfig, LatentDiT
 from score_tokens.score import Note, Score
+from seedmusic.render_conditions import global_width
 
 ROOT = Path(__file__).resolve().parents[2]
 RATE = 16000
@@ -158,6 +161,8 @@ def test_the_benchmark_prints_every_row_and_column(
 
     torch.manual_seed(0)
     dit = load_config(DitTaskConfig, ROOT / "configs" / "dit" / "tiny.yaml").dit
+    # a DiT that reads a reference: the pieces (36 s and 75 s) go on after the 6-s clip
+    dit = dataclasses.replace(dit, global_dim=global_width(dit.latent_dim, reference=True))
     LatentDiT(dit).save_pretrained(tmp_path / "dit")
     Transcriber(TranscriberConfig.tiny()).save_pretrained(tmp_path / "transcriber")
     split = Corpus(built["corpus"]).pieces()[0].split
@@ -181,6 +186,7 @@ def test_the_benchmark_prints_every_row_and_column(
     assert ratio[0] == ["system", *ADHERENCE.values()]
     assert vocal[0] == ["system", "clips", *VOCAL.values()]
     assert list(adherence[1]) == list(ROWS) and list(ratio[1]) == list(ROWS)
+    assert all(cell not in ("", "-") for cell in adherence[1][NEURAL_REFERENCE][:3])
     assert list(vocal[1]) == list(VOCAL_ROWS)
     assert vocal[1]["neural"][0].startswith("1 (")
     assert all(cell != "-" for row in vocal[1].values() for cell in row)
