@@ -6,7 +6,9 @@
 writes `score.json`, `score.mid` (vocal lyrics as MIDI lyric events), `score.musicxml`,
 `score.png`, `tokens.json` (the lead-sheet tokens) and `summary.json` into DIR: all of them,
 or none (they are written into a temporary folder and moved into place at the end). The same
-seed gives identical files.
+seed gives identical files. Lyrics longer than the composer's window (about 3 minutes of song)
+are composed window by window, each a continuation of the song so far
+(`seedmusic.composer.long_song`); lyrics of more than half an hour are one error line.
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -35,6 +35,10 @@ logger = logging.getLogger(__name__)
 
 class GrammarDeadEndError(RuntimeError):
     """The grammar allows nothing at some step (the caller retries with another seed)."""
+
+
+class ContextFullError(GrammarDeadEndError):
+    """The sequence outgrew the model's positions (a shorter window may fit)."""
 
 
 class Scorer(Protocol):
@@ -68,7 +72,7 @@ class LmScorer:
 
     def feed(self, tokens: Sequence[int], features: Sequence[Sequence[int]]) -> np.ndarray:
         if self.mask.shape[1] + len(tokens) > self.model.config.max_positions:
-            raise GrammarDeadEndError(
+            raise ContextFullError(
                 f"longer than the model's {self.model.config.max_positions} positions"
             )
         ids = torch.tensor([list(tokens)], device=self.model.device)  # [1, n]
@@ -124,6 +128,8 @@ def sample_tokens(
     max_tokens: int = 4000,
     on_token: Callable[[LeadSheetGrammar], None] | None = None,
     force: Sequence[int] = (),
+    bodies: Mapping[int, Sequence[int]] | None = None,
+    end_section: int | None = None,
 ) -> list[int]:
     """Sample until the grammar is done; returns the generated ids (after `prompt`).
 
@@ -134,6 +140,11 @@ def sample_tokens(
         prompt: ids fed before sampling (default: BOS).
         prompt_features: their features (default: the grammar's current features for each).
         force: the first generated tokens, taken as given (e.g. the `Bar` that opens an infill).
+        bodies: section index -> the tokens to copy into it (after its `Section_x`): a repeat of
+            a section written before `prompt`, e.g. in an earlier window of a long song.
+        end_section: stop where this section would start: its `Section_x` is chosen but not
+            written (the `Bar` before it is), as in a window of a long song that the next
+            window continues.
     """
     prompt = [TOKEN_ID[BOS]] if prompt is None else list(prompt)
     feats = prompt_features if prompt_features is not None else [grammar.features()] * len(prompt)
@@ -150,13 +161,20 @@ def sample_tokens(
         if forced and forced[0] not in allowed:
             forced = []  # the copy no longer fits: let the model go on
         token = forced.pop(0) if forced else _choose(log_probs, allowed, sampling, rng)
+        if token in _SECTION_ID_SET and grammar.section + 1 == end_section:
+            return out  # the next window writes that section
         grammar.step(token)
         out.append(token)
         if token in _SECTION_ID_SET:
             section_starts[grammar.section] = len(out)
             source = (repeats or {}).get(grammar.section)
+            copy: list[int] | None = None
             if source is not None and source in section_starts and source + 1 in section_starts:
-                forced = _section_body(out, section_starts[source], section_starts[source + 1])
+                copy = _section_body(out, section_starts[source], section_starts[source + 1])
+            elif bodies and grammar.section in bodies:
+                copy = list(bodies[grammar.section])
+            if copy is not None:
+                forced = copy
                 grammar.vocal_end = min(
                     grammar.vocal_end, grammar.bar_tick
                 )  # decoding cuts a held note

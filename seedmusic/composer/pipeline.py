@@ -9,6 +9,8 @@
 2. The LM writes the lead sheet (key, meter, tempo, sections, chords, the vocal melody with
    every syllable placed) under `LeadSheetGrammar`; the user's key, meter and tempo are forced,
    anything unset is the model's choice. A grammar dead end (rare) retries with the next seed.
+   A song longer than the LM's positions is written in windows, each a continuation of the song
+   so far (`seedmusic.composer.long_song`); one that fits is written in one pass, as always.
 3. The band (bass, piano, guitar, drums) is MMA's arrangement of the chord chart in the genre's
    groove (`seedmusic.data.accompaniment`), the same arranger that made the corpus.
 
@@ -24,7 +26,7 @@ import logging
 import os
 import random
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -34,6 +36,7 @@ import torch
 
 from score_tokens.score import Score, Track
 from seedmusic.composer.decode import (
+    ContextFullError,
     GrammarDeadEndError,
     LmScorer,
     Sampling,
@@ -52,6 +55,12 @@ from seedmusic.composer.leadsheet import (
     SyllableInfo,
     decode_lead_sheet,
     encode_lead_sheet,
+)
+from seedmusic.composer.long_song import (
+    check_length,
+    compose_in_windows,
+    may_fit_one_window,
+    split_long_sections,
 )
 from seedmusic.composer.lyrics_input import LyricSheet, Syllable, syllables_from_note_lyrics
 from seedmusic.composer.model import ComposerLM
@@ -171,40 +180,41 @@ class Composer:
 
     def _compose(self, request: ComposeRequest, progress: bool, scorer_factory: Any) -> Composition:
         started = time.perf_counter()
+        check_length(request.lyrics)
         plan, labels, sung, repeats = song_plan(request.lyrics)
         style = request.style
         conditions = self.conditions(style, request.prompt)
-        for attempt in range(RETRIES):
-            seed = request.seed + attempt
-            torch.manual_seed(seed)
-            grammar = LeadSheetGrammar(
-                plan,
-                key=style.key,
-                meter=style.meter,
-                tempo=round(style.tempo) if style.tempo else None,
-            )
-            scorer = (
+
+        def make_scorer() -> Scorer:
+            return (
                 scorer_factory() if scorer_factory else self._scorer(conditions, request.sampling)
             )
-            bar = _progress(len(sung), progress)
-            try:
-                ids = sample_tokens(
-                    scorer,
-                    grammar,
-                    np.random.default_rng(seed),
-                    request.sampling,
-                    repeats=repeats,
-                    on_token=bar.update_to if bar else None,
-                )
-                break
-            except GrammarDeadEndError as exc:
-                logger.info("seed %d reached a dead end (%s); retrying", seed, exc)
-            finally:
-                if bar:
-                    bar.close()
+
+        def make_grammar(sections: Sequence[PlanSection]) -> LeadSheetGrammar:
+            tempo = round(style.tempo) if style.tempo else None
+            return LeadSheetGrammar(sections, key=style.key, meter=style.meter, tempo=tempo)
+
+        capacity = self.model.config.max_positions - self._prefix_length(conditions)
+        windows = None
+        found = None
+        if may_fit_one_window(plan, capacity):
+            found = self._one_window(plan, repeats, make_scorer, make_grammar, request, progress)
+        if found is None:  # longer than one window: compose it in several
+            plan, labels, sung, repeats = song_plan(split_long_sections(request.lyrics))
+            windows = compose_in_windows(
+                plan,
+                repeats,
+                make_scorer,
+                capacity,
+                make_grammar(plan),
+                request.sampling,
+                request.seed,
+                RETRIES,
+                progress,
+            )
+            ids, seed = windows.ids, windows.seeds[0]
         else:
-            raise UserError(f"the composer found no complete song in {RETRIES} attempts")
-        ids = [TOKEN_ID["BOS"], *ids]
+            ids, seed = found
         lead = decode_lead_sheet(ids, [SungSyllable(s.text, s.phonemes) for s in sung])
         for section, label in zip(lead.sections, labels, strict=True):
             section.label = label
@@ -214,7 +224,52 @@ class Composer:
         summary = _summary(score, request, genre, voice, len(sung), time.perf_counter() - started)
         summary["checkpoint"] = self.checkpoint
         summary["seed_used"] = seed
+        if windows is not None:
+            summary["windows"] = windows.windows
         return Composition(score, [VOCAB[i] for i in ids], summary)
+
+    def _prefix_length(self, conditions: Conditions) -> int:
+        """Positions the condition prefix takes."""
+        with torch.no_grad():
+            return int(self.model.prefix([conditions])[1].shape[1])
+
+    def _one_window(
+        self,
+        plan: Sequence[PlanSection],
+        repeats: dict[int, int],
+        make_scorer: Callable[[], Scorer],
+        make_grammar: Callable[[Sequence[PlanSection]], LeadSheetGrammar],
+        request: ComposeRequest,
+        progress: bool,
+    ) -> tuple[list[int], int] | None:
+        """The song's ids (BOS ... EOS) sampled in one pass, and the seed used; None when every
+        attempt outgrew the model's positions."""
+        full = False
+        for attempt in range(RETRIES):
+            seed = request.seed + attempt
+            torch.manual_seed(seed)
+            grammar = make_grammar(plan)
+            scorer = make_scorer()
+            bar = _progress(sum(len(s.syllables) for s in plan), progress)
+            try:
+                ids = sample_tokens(
+                    scorer,
+                    grammar,
+                    np.random.default_rng(seed),
+                    request.sampling,
+                    repeats=repeats,
+                    on_token=bar.update_to if bar else None,
+                )
+                return [TOKEN_ID["BOS"], *ids], seed
+            except GrammarDeadEndError as exc:
+                full = full or isinstance(exc, ContextFullError)
+                logger.info("seed %d reached a dead end (%s); retrying", seed, exc)
+            finally:
+                if bar:
+                    bar.close()
+        if full:
+            return None
+        raise UserError(f"the composer found no complete song in {RETRIES} attempts")
 
     # ------------------------------------------------------------------ infill
 
