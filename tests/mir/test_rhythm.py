@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from mir.audio import Audio
-from mir.rhythm import BeatGrid, tempo_from_beats, track_beats
+from mir.rhythm import BeatGrid, MeterCandidate, tempo_from_beats, track_beats
 from tests.mir.synth import SAMPLE_RATE, click_track
 
 
@@ -138,11 +138,11 @@ def test_harmonic_emphasis_keeps_each_frames_total() -> None:
 
 def test_meter_choice_keeps_bars_the_downbeat_activation_marks() -> None:
     """Every reading of the decoded 4/4 bars (halved, paired, other phases, 2, 3 or 4 beats) is
-    a candidate; with the RNN's downbeat activation on every 4th beat (harmony changing every
-    second bar) the choice keeps 4 beats per bar on those downbeats."""
+    a candidate; with the RNN's downbeat activation on every 4th beat at 100 bpm (harmony
+    changing every second bar) the choice keeps 4 beats per bar on those downbeats."""
     from mir.rhythm import ACTIVATION_FPS, choose_meter, meter_candidates
 
-    seconds, beat = 40.0, 0.5
+    seconds, beat = 40.0, 0.6
     frames = int(seconds * ACTIVATION_FPS)
     activations = np.full((frames, 2), 0.01)
     beats = np.arange(0.5, seconds - 0.5, beat)
@@ -159,13 +159,14 @@ def test_meter_choice_keeps_bars_the_downbeat_activation_marks() -> None:
     assert best.score == max(c.score for c in candidates)
     assert best.beats_per_bar == 4
     downbeats = best.beats[best.positions == 1]
-    np.testing.assert_allclose(downbeats[:4], [0.5, 2.5, 4.5, 6.5], atol=1e-6)
+    np.testing.assert_allclose(downbeats[:4], [0.5, 2.9, 5.3, 7.7], atol=1e-6)
 
 
 def test_the_bass_root_moves_bars_the_network_reads_from_beat_three() -> None:
     """A groove whose accents put the RNN's downbeat on beat 3 (MMA's folk-rock: snare on 2 and
-    3), one chord a bar, and a bass playing the root on beat 1 and the fifth on beat 3: the bass
-    cue puts the bar lines on beat 1; without it they are not (here: two-beat bars)."""
+    3), one chord a bar, and a bass playing the root on beat 1 and the fifth on beat 3: with the
+    bass cue the bar lines are on beat 1, and the cue widens the lead of that reading over the
+    network's (bars from beat 3)."""
     from mir.bassline import BASS_FPS
     from mir.rhythm import (
         ACTIVATION_FPS,
@@ -203,6 +204,87 @@ def test_the_bass_root_moves_bars_the_network_reads_from_beat_three() -> None:
     np.testing.assert_allclose(
         with_bass.beats[with_bass.positions == 1][: len(bar_lines)], bar_lines
     )
-    without = choose_meter(meter_candidates(beats, positions, activations, novelty))
-    downbeats = without.beats[without.positions == 1]
-    assert len(downbeats) > len(bar_lines) + 2 or not np.allclose(downbeats[:8], bar_lines[:8])
+
+    def lead(candidates: list[MeterCandidate]) -> float:
+        """Score of the 4/4 reading on beat 1 minus that of the 4/4 reading on beat 3."""
+        scores: dict[int, float] = {}
+        for c in candidates:
+            if c.beats_per_bar == 4 and abs(np.median(np.diff(c.beats)) - beat) < 0.01:
+                phase = round(float(c.beats[c.positions == 1][0] - beats[0]) / beat) % 4
+                scores[phase] = max(scores.get(phase, -np.inf), c.score)
+        return scores[0] - scores[2]
+
+    without = meter_candidates(beats, positions, activations, novelty)
+    with_cue = meter_candidates(beats, positions, activations, novelty, (2, 3, 4), (chroma, bass))
+    assert lead(with_cue) > lead(without) + 1.0
+
+
+def _pulse_activations(seconds: float, hits: dict[float, tuple[float, float]]) -> np.ndarray:
+    """`[F, 2]` activations at 0.01 with the (beat, downbeat) values of `hits` at their times."""
+    from mir.rhythm import ACTIVATION_FPS
+
+    activations = np.full((int(seconds * ACTIVATION_FPS), 2), 0.01)
+    for time, values in hits.items():
+        activations[round(time * ACTIVATION_FPS)] = values
+    return activations
+
+
+def test_two_beat_readings_compete_as_two_four_and_six_eight() -> None:
+    """Each two-beat reading is a candidate twice, simple (2/4) and compound (6/8), with only its
+    own meter's tempo prior."""
+    from mir.rhythm import FEATURES, NO_PRIOR, meter_candidates
+
+    beats = np.arange(0.5, 29.5, 0.5)
+    hits = {t: (0.8, 0.0) if i % 2 else (0.0, 0.8) for i, t in enumerate(beats)}
+    candidates = meter_candidates(
+        beats, np.arange(len(beats)) % 2 + 1, _pulse_activations(30.0, hits), np.zeros(3000)
+    )
+    two = [c for c in candidates if c.beats_per_bar == 2]
+    assert sum(c.compound for c in two) == sum(not c.compound for c in two) > 0
+    for candidate in two:
+        own, other = (
+            ("prior_6/8", "prior_2/4") if candidate.compound else ("prior_2/4", "prior_6/8")
+        )
+        assert candidate.features[FEATURES.index(own)] != NO_PRIOR
+        assert candidate.features[FEATURES.index(other)] == NO_PRIOR
+    assert not any(c.compound for c in candidates if c.beats_per_bar != 2)
+
+
+def test_six_eight_bars_decoded_as_three_beats_are_read_as_six_eight() -> None:
+    """Bars of 1.5 s with strong hits on their two dotted quarters and weak ones on the other
+    eighths, decoded by the DBN as three quarter notes (3/4): the choice is 6/8 on the same
+    bars."""
+    from mir.rhythm import BeatGrid, choose_meter, meter_candidates
+
+    seconds, bar = 36.0, 1.5
+    hits: dict[float, tuple[float, float]] = {}
+    for start in np.arange(0.5, seconds - 2.0, bar):
+        for eighth in range(6):
+            strength = {0: (0.2, 0.7), 3: (0.8, 0.05)}.get(eighth, (0.25, 0.0))
+            hits[round(start + eighth * bar / 6, 4)] = strength
+    beats = np.arange(0.5, seconds - 2.0, bar / 3)  # the DBN's quarter notes, 3 a bar
+    positions = np.arange(len(beats)) % 3 + 1
+    best = choose_meter(
+        meter_candidates(beats, positions, _pulse_activations(seconds, hits), np.zeros(3600))
+    )
+    grid = BeatGrid.from_beats(best.beats.tolist(), best.positions.tolist(), best.compound)
+    assert grid.time_signature == "6/8"
+    np.testing.assert_allclose(grid.downbeats[:4], [0.5, 2.0, 3.5, 5.0], atol=1e-6)
+
+
+def test_onset_strength_peaks_at_noise_bursts() -> None:
+    """Bursts of white noise (a hi-hat) every 0.5 s: one frame per 441 samples, and the onset
+    strength peaks within 20 ms of each burst."""
+    from mir.rhythm import onset_strength
+
+    rate, seconds = 44100, 4.0
+    signal = np.zeros(int(rate * seconds) + 100, dtype=np.float32)
+    noise = np.random.default_rng(0).normal(0.0, 0.3, 2000).astype(np.float32)
+    starts = np.arange(0.25, seconds - 0.1, 0.5)
+    for start in starts:
+        signal[int(start * rate) : int(start * rate) + len(noise)] += noise
+    onsets = onset_strength(signal)
+    assert onsets.shape == (-(-len(signal) // 441),)
+    peaks = [int(np.argmax(onsets[round(s * 100) - 20 : round(s * 100) + 20])) - 20 for s in starts]
+    assert max(abs(p) for p in peaks) <= 2
+    assert onsets[round(0.5 * 100) : round(0.7 * 100)].max() < 0.1 * onsets.max()
