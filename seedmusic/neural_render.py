@@ -88,6 +88,10 @@ class NeuralRenderSettings:
 ENCODE_MARGIN_FRAMES = 25
 """Frames of audio encoded past each side of a stretch (1 s at 25 frames/s), so that the
 encoder's edges lie outside the latents used."""
+NO_REFERENCE = (
+    "this DiT reads no reference audio (the shipped one does not; configs/dit/timbre.yaml "
+    "trains one that does)"
+)
 REFERENCE_SECONDS = 60.0
 REFERENCE_WINDOWS = 6
 """A reference embedding reads at most this much of its audio, in this many stretches."""
@@ -160,7 +164,7 @@ class NeuralRenderer:
         """
         settings = settings or NeuralRenderSettings()
         if reference is not None and not self.takes_reference:
-            raise UserError("this DiT reads no reference audio (it was trained without one)")
+            raise UserError(NO_REFERENCE)
         if reference is not None and stems:
             raise UserError("a reference sets the sound of the mix: render it without stems")
         present: list[str] = [t for t in NOTE_TRACKS if score.notes(t)]
@@ -285,7 +289,7 @@ class NeuralRenderer:
         from mir.errors import AudioError
 
         if not self.takes_reference:
-            raise UserError("this DiT reads no reference audio (it was trained without one)")
+            raise UserError(NO_REFERENCE)
         try:
             audio = load_audio(path, sample_rate=self.sample_rate)
         except AudioError as exc:

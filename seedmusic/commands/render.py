@@ -78,8 +78,9 @@ def add_render_arguments(parser: argparse.ArgumentParser) -> None:
         "--reference",
         type=Path,
         metavar="AUDIO",
-        help="a recording whose sound (instruments, mix) the neural renderer follows; "
-        "at most a minute of it is read, spread over it (no --stems)",
+        help="a recording whose sound (instruments, mix) the neural renderer follows, for a "
+        "DiT trained to read one (configs/dit/timbre.yaml; the shipped DiT is not); at most a "
+        "minute of it is read, spread over it (no --stems)",
     )
     parser.add_argument(
         "--no-adherence",
