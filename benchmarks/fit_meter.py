@@ -1,4 +1,4 @@
-"""Fit `mir.rhythm.WEIGHTS` (the meter choice) by conditional logistic regression on the corpus.
+"""Fit `mir.meter.WEIGHTS` (the meter choice) by conditional logistic regression on the corpus.
 
     OMP_NUM_THREADS=1 .venv/bin/python -m benchmarks.fit_meter --corpus data/corpus
         [--pieces N] [--l2 L] [--report-test] [--fit-splits train] [--json PATH]
@@ -21,7 +21,7 @@ Per take, everything expensive is cached under `data/meter-fit/<soundfont>/<piec
 RNN's beat and downbeat activations `[F, 2]`, the deep chroma `[C, 12]`, the bass chroma
 `[B, 12]` and the DBN's beats `[N, 2]` (decoded from the harmonically emphasized activations,
 as `mir.rhythm.grid_from_activations` does; the entry is keyed by the decoding's settings).
-The candidates and their features are recomputed from the cache by `mir.rhythm` on every run,
+The candidates and their features are recomputed from the cache by `mir.meter` on every run,
 so a new feature costs seconds, not a re-analysis.
 
 Each take's candidates compete: the target is the candidate with the truth's meter and the best
@@ -30,7 +30,7 @@ left out of the fit and counted). The weights minimise the mean negative log-lik
 targets under a softmax over each take's candidate scores, plus `l2 / 2 * |w|^2` (L-BFGS). The
 report gives, with the current `WEIGHTS` and with the fitted ones, per split and rendering:
 meter accuracy and downbeat F of the chosen reading (beats smoothed as in `track_beats`), the
-meter confusions, and the fitted weights as Python to paste into `mir/rhythm.py`.
+meter confusions, and the fitted weights as Python to paste into `mir/meter.py`.
 """
 
 from __future__ import annotations
@@ -53,6 +53,7 @@ from tqdm.auto import tqdm
 
 from benchmarks.mir import take_of
 from mir import rhythm
+from mir.meter import FEATURES, WEIGHTS, MeterCandidate, meter_candidates, onset_strength
 from seedmusic.data.corpus import Corpus, PieceRecord
 
 logger = logging.getLogger(__name__)
@@ -87,7 +88,7 @@ class Cached:
         chroma: `[C, 12]` deep chroma at `CHROMA_FPS`.
         bass: `[B, 12]` bass chroma at `mir.bassline.BASS_FPS`.
         decoded: `[N, 2]` the DBN's beat times and bar positions.
-        onsets: `[F]` `mir.rhythm.onset_strength`.
+        onsets: `[F]` `mir.meter.onset_strength`.
     """
 
     activations: np.ndarray
@@ -108,7 +109,7 @@ def compute_take(corpus: Corpus, piece: PieceRecord, soundfont: str) -> Cached:
     activations = rhythm.downbeat_activations(signal, RNNDownBeatProcessor())
     chroma = deep_chroma(signal)
     bass = bass_chroma(signal)
-    onsets = rhythm.onset_strength(signal)
+    onsets = onset_strength(signal)
     return Cached(activations, chroma, bass, decode(activations, chroma), onsets)
 
 
@@ -116,7 +117,7 @@ def compute_onsets(corpus: Corpus, piece: PieceRecord, soundfont: str) -> np.nda
     """`onset_strength` of one take (for cache entries made before it was a cue)."""
     from mir._madmom import madmom_signal
 
-    return rhythm.onset_strength(madmom_signal(take_of(corpus, piece, soundfont).audio))
+    return onset_strength(madmom_signal(take_of(corpus, piece, soundfont).audio))
 
 
 def decode(activations: np.ndarray, chroma: np.ndarray) -> np.ndarray:
@@ -202,7 +203,7 @@ def downbeat_f(reference: Sequence[float], estimated: Sequence[float]) -> float:
         return float(mir_eval.beat.f_measure(np.asarray(reference), np.asarray(estimated)))
 
 
-def candidate_grid(candidate: rhythm.MeterCandidate) -> rhythm.BeatGrid:
+def candidate_grid(candidate: MeterCandidate) -> rhythm.BeatGrid:
     """The `BeatGrid` that `grid_from_activations` makes of a chosen candidate."""
     beats = rhythm.smooth_beats(candidate.beats, candidate.positions)
     keep = np.concatenate([[True], np.diff(beats) > 0])
@@ -218,7 +219,7 @@ def build_group(name: str, cached: Cached, truth: dict) -> Group | None:
         return None
     beats, positions = decoded[:, 0], decoded[:, 1].astype(int)
     novelty = rhythm.harmonic_novelty(cached.chroma, len(cached.activations))
-    candidates = rhythm.meter_candidates(
+    candidates = meter_candidates(
         beats,
         positions,
         cached.activations.astype(np.float64),
@@ -348,7 +349,7 @@ def report_line(label: str, scores: Scores) -> str:
 
 def weights_python(weights: np.ndarray) -> str:
     lines = ["WEIGHTS: tuple[float, ...] = ("]
-    lines += [f"    {w:.3f},  # {name}" for name, w in zip(rhythm.FEATURES, weights, strict=True)]
+    lines += [f"    {w:.3f},  # {name}" for name, w in zip(FEATURES, weights, strict=True)]
     return "\n".join([*lines, ")"])
 
 
@@ -394,7 +395,7 @@ def main() -> None:
         for soundfont in ("fluidr3", "timgm6mb"):
             sets[f"test {soundfont}"] = collect(corpus, test, [soundfont], f"test {soundfont}")
     fit_on = [g for name, groups in sets.items() if name.split()[0] in fit_splits for g in groups]
-    current = np.asarray(rhythm.WEIGHTS, dtype=np.float64)
+    current = np.asarray(WEIGHTS, dtype=np.float64)
     fitted = fit_weights(fit_on, args.l2)
     left_out = sum(g.target is None for g in fit_on)
     print(
@@ -421,7 +422,7 @@ def main() -> None:
     print("\n" + weights_python(fitted))
     if args.json is not None:
         args.json.parent.mkdir(parents=True, exist_ok=True)
-        report["weights"] = dict(zip(rhythm.FEATURES, map(float, fitted), strict=True))
+        report["weights"] = dict(zip(FEATURES, map(float, fitted), strict=True))
         args.json.write_text(json.dumps(report, indent=1))
 
 
