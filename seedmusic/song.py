@@ -22,6 +22,7 @@ files, for `seedmusic.outputs.write_all_or_nothing`; `write_song` writes them wi
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from dataclasses import dataclass, field
@@ -144,8 +145,7 @@ def render_song(
     if request.renderer not in RENDERERS:
         raise UserError(f"unknown renderer {request.renderer!r}; use one of {', '.join(RENDERERS)}")
     check_renderable(score)
-    if request.reference is not None and (request.renderer != "neural" or request.stems):
-        raise UserError("--reference works with the neural renderer, without --stems")
+    check_reference(request)
     score = with_every_track(score)
     total = 2 if request.adherence else 1
     with tqdm(total=total, desc="song", unit="stage", disable=not progress, leave=False) as bar:
@@ -162,6 +162,37 @@ def render_song(
             bar.update()
     logger.debug("rendered %.1f s with the %s renderer", song.seconds, request.renderer)
     return song
+
+
+def check_reference(request: RenderRequest) -> None:
+    """Refuse a `reference` the request cannot use, before any work: with the synth renderer,
+    with stems, a file that does not exist, or a shipped DiT that reads no reference.
+
+    Raises:
+        UserError: what is wrong, in one line.
+    """
+    if request.reference is None:
+        return
+    if request.renderer != "neural" or request.stems:
+        raise UserError("--reference works with the neural renderer, without --stems")
+    if not request.reference.is_file():
+        raise UserError(f"--reference: {request.reference} is not a file")
+    from renderer.dit import DitConfig
+    from renderer.modeling import config_from_dict
+    from seedmusic.checkpoints import reference_checkpoint
+    from seedmusic.render_conditions import global_width
+
+    folder = reference_checkpoint("dit")
+    try:
+        meta = json.loads((folder / "config.json").read_text())
+        config = config_from_dict(DitConfig, meta.get("config", {}), where=str(folder))
+    except (OSError, ValueError) as exc:  # the renderer reports a broken checkpoint itself
+        logger.debug("DiT config unreadable (%s); the renderer will say so", exc)
+        return
+    if config.global_dim != global_width(config.latent_dim, reference=True):
+        from seedmusic.neural_render import NO_REFERENCE
+
+        raise UserError(NO_REFERENCE)
 
 
 def _render(score: Score, request: RenderRequest, progress: bool) -> RenderedSong:

@@ -27,7 +27,7 @@ from seedmusic.commands.compose import (
 from seedmusic.commands.render import add_render_arguments, render_request, report
 from seedmusic.outputs import check_output_folder
 from seedmusic.progress import progress_bars
-from seedmusic.song import render_song, song_summary, write_song
+from seedmusic.song import check_reference, render_song, song_summary, write_song
 
 logger = logging.getLogger(__name__)
 
@@ -53,6 +53,7 @@ def run(args: argparse.Namespace) -> int:
     """Compose, render and write the files (see the module docstring)."""
     check_output_folder(args.output)
     request = compose_request(args)
+    check_reference(render_request(args, request.lyrics.language))  # before composing
     started = time.perf_counter()
     composition = run_composer(args, request)
     compose_seconds = time.perf_counter() - started

@@ -376,7 +376,7 @@ def test_a_reference_recording_sets_the_sound_of_the_mix(
     bad.write_text("not audio")
     for args, message in (
         (["--reference", bad], "--reference: cannot read audio"),
-        (["--reference", tmp_path / "missing.wav"], "does not exist"),
+        (["--reference", tmp_path / "missing.wav"], "is not a file"),
         (["--reference", quiet, "--stems"], "without --stems"),
         (["--reference", quiet, "--renderer", "synth"], "neural renderer"),
     ):
@@ -389,6 +389,14 @@ def test_a_reference_recording_sets_the_sound_of_the_mix(
     monkeypatch.setenv("SEEDMUSIC_CHECKPOINTS", str(plain))
     assert render(score_file, "-o", tmp_path / "refused", "--reference", quiet) == 2
     assert "reads no reference" in capsys.readouterr().err
+    # generate refuses it before composing (this folder has no composer at all)
+    lyrics = tmp_path / "lyrics.txt"
+    lyrics.write_text("[verse]\nla la la la\n")
+    args = ["generate", "--lyrics", lyrics, "--style", "pop", "--reference", quiet]
+    assert main([str(a) for a in [*args, "-o", tmp_path / "refused"]]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error:") and "reads no reference" in err, err
+    assert not (tmp_path / "refused").exists()
 
 
 def test_a_dit_that_does_not_fit_the_codec_is_one_error_line(
