@@ -319,6 +319,7 @@ ANALYSIS_MODULES = (
     "bassline",
     "grid",
     "rhythm",
+    "meter",
     "harmony",
     "structure",
     "tempo",
