@@ -134,7 +134,8 @@ def decode(activations: np.ndarray, chroma: np.ndarray) -> np.ndarray:
     try:
         emphasized = rhythm.emphasize_harmonic_changes(activations, novelty)
         return rhythm.decode_downbeats(emphasized, tracker).reshape(-1, 2)
-    except (ValueError, IndexError):
+    except (ValueError, IndexError) as exc:  # as grid_from_activations: degenerate activations
+        logger.info("downbeat tracking found no beats (%s)", exc)
         return np.zeros((0, 2))
 
 

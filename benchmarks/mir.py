@@ -410,10 +410,14 @@ def take_of(corpus: Corpus, piece: PieceRecord, soundfont: str) -> Take:
     return Take(piece, soundfont, path, truth)
 
 
-def run_part(part: Part, take: Take, fresh: bool) -> dict[str, Any] | None:
-    """`{"key", "outputs", "seconds", "audio_seconds"}` of a part on a take, from the cache or
-    computed (and cached); None when it fails (logged)."""
-    path = OUT / "cache" / take.soundfont / take.piece.id / f"{part.name}.json"
+def run_part(
+    part: Part, take: Take, fresh: bool, folder: Path | None = None
+) -> dict[str, Any] | None:
+    """`{"key", "outputs", "seconds", "audio_seconds"}` of a part on a take, from the cache
+    (`folder`, default `OUT/cache/<soundfont>/<piece>`) or computed (and cached); None when it
+    fails (logged)."""
+    folder = folder or OUT / "cache" / take.soundfont / take.piece.id
+    path = folder / f"{part.name}.json"
     if not fresh and path.is_file():
         entry: dict[str, Any] = json.loads(path.read_text())
         if entry.get("key") == part.key and "outputs" in entry:

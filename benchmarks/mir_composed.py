@@ -39,7 +39,6 @@ import logging
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import soundfile as sf
@@ -47,8 +46,8 @@ import torch
 from tqdm.auto import tqdm
 
 from benchmarks.lyrics_lines import LINES
-from benchmarks.mir import Metrics, Part, Take, build_parts, checkpoint_key
-from benchmarks.render import cut_score
+from benchmarks.mir import Metrics, Part, Take, build_parts, checkpoint_key, run_part
+from benchmarks.render import cut_score, markdown_table
 from mir.evaluate import GroundTruth, counted_tempo, ground_truth_from_score
 from score_tokens.io import read_score, write_score
 from score_tokens.score import Score
@@ -234,26 +233,6 @@ def make_song(
 # ------------------------------------------------------------------------------ analysis
 
 
-def run_cached(part: Part, take: Take, fresh: bool) -> dict[str, Any] | None:
-    """`{"key", "outputs"}` of a part on a song, from `OUT/cache` or computed (and cached);
-    None when it fails (logged)."""
-    path = OUT / "cache" / take.piece.id / f"{part.name}.json"
-    if not fresh and path.is_file():
-        entry: dict[str, Any] = json.loads(path.read_text())
-        if entry.get("key") == part.key and "outputs" in entry:
-            return entry
-    try:
-        outputs = part.run(take, part.model)
-    except Exception:
-        logger.exception("%s failed on %s", part.name, take.piece.id)
-        return None
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_suffix(".part")
-    partial.write_text(json.dumps({"key": part.key, "outputs": outputs}))
-    partial.rename(path)
-    return dict(json.loads(path.read_text()))  # tuples become lists, as from the cache
-
-
 @dataclass(frozen=True)
 class Result:
     """What the analysis found on one song and how it scored."""
@@ -271,7 +250,7 @@ def analyse_song(song: Song, parts: list[Part], fresh: bool) -> Result:
     take = song.take()
     metrics: Metrics = {}
     for part in parts:
-        entry = run_cached(part, take, fresh)
+        entry = run_part(part, take, fresh, OUT / "cache" / take.piece.id)
         if entry is None:
             continue
         take.outputs[part.name] = entry["outputs"]
@@ -348,26 +327,11 @@ def format_table(table: dict[str, dict[str, Cell]], results: Sequence[Result]) -
     """The summary as a markdown table: a row per `ROWS` metric, a column per group."""
     counts = {m: sum(r.plan.meter == m for r in results) for m in METERS}
     headers = [f"{g} ({counts[g]})" if g in counts else f"all ({len(results)})" for g in table]
-    label_width = max(len(label) for _, label in ROWS)
-    widths = [max(len(h), 5) for h in headers]
-    lines = [
-        "| "
-        + " | ".join(
-            [
-                f"{'metric':<{label_width}}",
-                *(f"{h:>{w}}" for h, w in zip(headers, widths, strict=True)),
-            ]
-        )
-        + " |",
-        "|" + "|".join(["-" * (label_width + 2), *("-" * (w + 1) + ":" for w in widths)]) + "|",
+    rows = [
+        [label, *(cells[key].text(key in COUNTED) for cells in table.values())]
+        for key, label in ROWS
     ]
-    for key, label in ROWS:
-        cells = [
-            f"{cells[key].text(key in COUNTED):>{w}}"
-            for cells, w in zip(table.values(), widths, strict=True)
-        ]
-        lines.append("| " + " | ".join([f"{label:<{label_width}}", *cells]) + " |")
-    return "\n".join(lines)
+    return markdown_table(["metric", *headers], rows)
 
 
 def format_songs(results: Sequence[Result]) -> str:

@@ -58,8 +58,9 @@ class PretrainedModel:
         return out
 
     @classmethod
-    def from_pretrained(cls, directory: str | os.PathLike[str], device: str = "cpu") -> Self:
-        """Load a model saved by `save_pretrained`; raises `CheckpointError` on any mismatch."""
+    def read_config(cls, directory: str | os.PathLike[str]) -> Any:
+        """The config of the model saved in `directory`, without loading its weights; raises
+        `CheckpointError` when the folder is not a checkpoint of this class."""
         folder = Path(directory)
         config_path, weights_path = folder / CONFIG_NAME, folder / WEIGHTS_NAME
         if not config_path.is_file() or not weights_path.is_file():
@@ -74,7 +75,14 @@ class PretrainedModel:
             raise CheckpointError(f"{config_path}: not a {FORMAT} checkpoint")
         if meta.get("class") != cls.__name__:
             raise CheckpointError(f"{folder} holds a {meta.get('class')}, not a {cls.__name__}")
-        config = config_from_dict(cls.config_class, meta.get("config", {}), where=str(config_path))
+        return config_from_dict(cls.config_class, meta.get("config", {}), where=str(config_path))
+
+    @classmethod
+    def from_pretrained(cls, directory: str | os.PathLike[str], device: str = "cpu") -> Self:
+        """Load a model saved by `save_pretrained`; raises `CheckpointError` on any mismatch."""
+        folder = Path(directory)
+        weights_path = folder / WEIGHTS_NAME
+        config = cls.read_config(folder)
         model = cls(config)  # type: ignore[call-arg]
         try:
             state = load_file(str(weights_path), device=device)

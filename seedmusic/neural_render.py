@@ -38,6 +38,7 @@ from seedmusic.errors import UserError
 from seedmusic.render_conditions import (
     GLOBAL_DIM,
     global_width,
+    reads_reference,
     reference_embedding,
     render_conditions,
 )
@@ -114,7 +115,7 @@ class NeuralRenderer:
                 f"global vector; this version makes {NUM_FRAME_FEATURES} and {widths[0]} "
                 f"({widths[1]} with a reference)"
             )
-        self.takes_reference = config.global_dim == widths[1]
+        self.takes_reference = reads_reference(config.global_dim, config.latent_dim)
         self.dit = dit.eval()
         self.codec = codec.eval()
 

@@ -37,6 +37,11 @@ def global_width(latent_dim: int, reference: bool) -> int:
     return GLOBAL_DIM + (reference_width(latent_dim) if reference else 0)
 
 
+def reads_reference(global_dim: int, latent_dim: int) -> bool:
+    """Whether a DiT with this global width reads the reference embedding."""
+    return global_dim == global_width(latent_dim, reference=True)
+
+
 def reference_embedding(
     normalized: torch.Tensor | None, batch: int, latent_dim: int
 ) -> torch.Tensor:

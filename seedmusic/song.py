@@ -22,7 +22,6 @@ files, for `seedmusic.outputs.write_all_or_nothing`; `write_song` writes them wi
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from dataclasses import dataclass, field
@@ -177,21 +176,13 @@ def check_reference(request: RenderRequest) -> None:
         raise UserError("--reference works with the neural renderer, without --stems")
     if not request.reference.is_file():
         raise UserError(f"--reference: {request.reference} is not a file")
-    from renderer.dit import DitConfig
-    from renderer.modeling import config_from_dict
+    from renderer.dit import LatentDiT
     from seedmusic.checkpoints import reference_checkpoint
-    from seedmusic.render_conditions import global_width
+    from seedmusic.neural_render import NO_REFERENCE
+    from seedmusic.render_conditions import reads_reference
 
-    folder = reference_checkpoint("dit")
-    try:
-        meta = json.loads((folder / "config.json").read_text())
-        config = config_from_dict(DitConfig, meta.get("config", {}), where=str(folder))
-    except (OSError, ValueError) as exc:  # the renderer reports a broken checkpoint itself
-        logger.debug("DiT config unreadable (%s); the renderer will say so", exc)
-        return
-    if config.global_dim != global_width(config.latent_dim, reference=True):
-        from seedmusic.neural_render import NO_REFERENCE
-
+    config = LatentDiT.read_config(reference_checkpoint("dit"))  # CheckpointError: one line
+    if not reads_reference(config.global_dim, config.latent_dim):
         raise UserError(NO_REFERENCE)
 
 

@@ -60,14 +60,12 @@ def test_the_likelihood_gradient_matches_finite_differences() -> None:
 def test_the_target_is_the_candidate_of_the_truths_meter_with_the_best_downbeats() -> None:
     """Clear 4/4 activations decoded as 4/4: the target is a 4/4 reading on the true bars."""
     from mir.bassline import BASS_FPS
-    from mir.rhythm import ACTIVATION_FPS, CHROMA_FPS
+    from mir.rhythm import CHROMA_FPS
+    from tests.mir.test_meter import four_four_pulses
 
-    seconds, beat = 40.0, 0.5
-    frames = int(seconds * ACTIVATION_FPS)
-    activations = np.full((frames, 2), 0.01)
-    beats = np.arange(0.5, seconds - 0.5, beat)
-    for index, time in enumerate(beats):
-        activations[round(time * ACTIVATION_FPS), 1 if index % 4 == 0 else 0] = 0.8
+    seconds = 40.0
+    beats, activations = four_four_pulses(seconds, 0.5)
+    frames = len(activations)
     decoded = np.stack([beats, np.arange(len(beats)) % 4 + 1], axis=1)
     cached = Cached(
         activations,

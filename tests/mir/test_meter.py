@@ -5,18 +5,27 @@ import numpy as np
 from mir.meter import MeterCandidate
 
 
+def four_four_pulses(seconds: float, beat: float) -> tuple[np.ndarray, np.ndarray]:
+    """Beat times every `beat` s from 0.5 s and `[F, 2]` RNN activations (0.01 elsewhere) with
+    a downbeat pulse (0.8) on every 4th beat and a beat pulse on the others: clear 4/4 bars."""
+    from mir.meter import ACTIVATION_FPS
+
+    activations = np.full((int(seconds * ACTIVATION_FPS), 2), 0.01)
+    beats = np.arange(0.5, seconds - 0.5, beat)
+    for index, time in enumerate(beats):
+        activations[round(time * ACTIVATION_FPS), 1 if index % 4 == 0 else 0] = 0.8
+    return beats, activations
+
+
 def test_meter_choice_keeps_bars_the_downbeat_activation_marks() -> None:
     """Every reading of the decoded 4/4 bars (halved, paired, other phases, 2, 3 or 4 beats) is
     a candidate; with the RNN's downbeat activation on every 4th beat at 100 bpm (harmony
     changing every second bar) the choice keeps 4 beats per bar on those downbeats."""
     from mir.meter import ACTIVATION_FPS, choose_meter, meter_candidates
 
-    seconds, beat = 40.0, 0.6
-    frames = int(seconds * ACTIVATION_FPS)
-    activations = np.full((frames, 2), 0.01)
-    beats = np.arange(0.5, seconds - 0.5, beat)
-    for index, time in enumerate(beats):
-        activations[round(time * ACTIVATION_FPS), 1 if index % 4 == 0 else 0] = 0.8
+    seconds = 40.0
+    beats, activations = four_four_pulses(seconds, 0.6)
+    frames = len(activations)
     novelty = np.zeros(frames)
     for time in beats[::8]:
         novelty[round(time * ACTIVATION_FPS)] = 1.0

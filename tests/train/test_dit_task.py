@@ -15,6 +15,7 @@ from renderer.modeling import CheckpointError
 from renderer.rvq import ResidualVQ, RvqConfig
 from renderer.vae import Vae, VaeConfig
 from score_tokens.frames import NUM_FRAME_FEATURES
+from score_tokens.score import Score
 from seedmusic.config import load_config
 from seedmusic.data.corpus import Corpus
 from seedmusic.data.latents import load_stem, read_info
@@ -104,28 +105,39 @@ def test_latents_hold_every_stem_at_the_codec_frame_rate(built: dict[str, Path],
     assert result.code == 2 and "unknown stem" in result.err
 
 
-@pytest.mark.slow
-def test_a_tiny_dit_trains_exports_and_renders_a_song_in_windows(  # type: ignore[no-untyped-def]
-    built: dict[str, Path], run_cli, tmp_path: Path
-) -> None:
-    from seedmusic.data.example_song import example_song
-
+def _data_args(built: dict[str, Path]) -> list[str]:
+    """`--set` options pointing a tiny DiT run at the built corpus and its latents."""
     split = Corpus(built["corpus"]).pieces()[0].split
     sets = [
         f"data.corpus={built['corpus']}",
         f"data.latents={built['latents']}",
         f"data.split={split}",
     ]
-    args = [x for s in sets for x in ("--set", s)]
+    return [x for s in sets for x in ("--set", s)]
+
+
+def _two_bars() -> Score:
+    """The example song's first two bars."""
+    from seedmusic.data.example_song import example_song
+
+    score = example_song()
+    score.end_tick = score.bar_starts()[2]
+    for track in score.tracks.values():
+        track.notes = [n for n in track.notes if n.end <= score.end_tick]
+    return score
+
+
+@pytest.mark.slow
+def test_a_tiny_dit_trains_exports_and_renders_a_song_in_windows(  # type: ignore[no-untyped-def]
+    built: dict[str, Path], run_cli, tmp_path: Path
+) -> None:
+    args = _data_args(built)
     result = run_cli("train", "dit", "--config", TINY, "--out", tmp_path / "run", *args)
     assert result.code == 0, result.err
     dit = LatentDiT.from_pretrained(tmp_path / "run" / "final")
     assert float(dit.latent_std.min()) > 0 and float(dit.latent_mean.abs().sum()) > 0
     renderer = NeuralRenderer(dit, AudioCodec.from_pretrained(built["codec"]))
-    score = example_song()
-    score.end_tick = score.bar_starts()[2]  # two bars: 1.2 k frames at 250 frames/s
-    for track in score.tracks.values():
-        track.notes = [n for n in track.notes if n.end <= score.end_tick]
+    score = _two_bars()  # 1.2 k frames at 250 frames/s
     settings = NeuralRenderSettings(steps=2, guidance=1.5, window=400, overlap=100)
     audio, info = renderer.render(score, stems=True, seed=3, settings=settings)
     assert info["trained"] and set(info["timings"]) == {"dit", "vae"}
@@ -150,16 +162,9 @@ def test_a_tiny_dit_trains_exports_and_renders_a_song_in_windows(  # type: ignor
 def test_a_tiny_dit_learns_to_read_a_reference_and_edit_gives_it_the_songs(  # type: ignore[no-untyped-def]
     built: dict[str, Path], run_cli, tmp_path: Path
 ) -> None:
-    from seedmusic.data.example_song import example_song
     from seedmusic.edit import edit_song
 
-    split = Corpus(built["corpus"]).pieces()[0].split
-    sets = [
-        f"data.corpus={built['corpus']}",
-        f"data.latents={built['latents']}",
-        f"data.split={split}",
-    ]
-    args = [x for s in sets for x in ("--set", s)]
+    args = _data_args(built)
     result = run_cli("train", "dit", "--config", TINY, "--out", tmp_path / "plain", *args)
     assert result.code == 0, result.err
     wide = ["--set", f"dit.global_dim={global_width(8, True)}"]
@@ -171,10 +176,7 @@ def test_a_tiny_dit_learns_to_read_a_reference_and_edit_gives_it_the_songs(  # t
     dit = LatentDiT.from_pretrained(tmp_path / "ref" / "final")
     renderer = NeuralRenderer(dit, AudioCodec.from_pretrained(built["codec"]))
     assert renderer.takes_reference
-    score = example_song()
-    score.end_tick = score.bar_starts()[2]
-    for track in score.tracks.values():
-        track.notes = [n for n in track.notes if n.end <= score.end_tick]
+    score = _two_bars()
     settings = NeuralRenderSettings(steps=2, window=400, overlap=100)
     audio, _ = renderer.render(score, seed=1, settings=settings)
     assert np.isfinite(audio["mix"]).all()
