@@ -281,14 +281,14 @@ def train(task: TrainTask, run_dir: Path, resume: Path | None = None) -> Path:
     if resume is None and (run_dir / "checkpoints").exists():
         raise UserError(f"{run_dir} already holds a run; pass --resume {run_dir} or another --out")
     accelerator.wait_for_everyone()
-    if accelerator.is_main_process:
-        run_dir.mkdir(parents=True, exist_ok=True)
-        save_config(task.config, run_dir / "config.yaml")
 
     torch.manual_seed(cfg.seed)
     model = task.build_model()
     torch.manual_seed(cfg.seed + 1)
     discriminator = task.build_discriminator()
+    if accelerator.is_main_process:  # only once the models are built: a bad config leaves nothing
+        run_dir.mkdir(parents=True, exist_ok=True)
+        save_config(task.config, run_dir / "config.yaml")
     optimizer = _adamw(model, cfg, cfg.lr)
     model, optimizer = accelerator.prepare(model, optimizer)
     d_optimizer = None
