@@ -55,6 +55,7 @@ from benchmarks.mir import take_of
 from mir import rhythm
 from mir.meter import FEATURES, WEIGHTS, MeterCandidate, meter_candidates, onset_strength
 from seedmusic.data.corpus import Corpus, PieceRecord
+from seedmusic.errors import UserError
 
 logger = logging.getLogger(__name__)
 
@@ -378,7 +379,10 @@ def main() -> None:
     fit_splits = {s for s in args.fit_splits.split(",") if s}
     if not fit_splits <= {"train", "valid"}:
         parser.error("--fit-splits may name train and valid only")
-    corpus = Corpus(args.corpus)
+    try:
+        corpus = Corpus(args.corpus)
+    except UserError as exc:
+        parser.exit(2, f"error: {exc}\n")
     train = sample_pieces(corpus.pieces("train"), args.pieces or None, args.seed)
     logger.info(
         "train sample: %d pieces, %s",
