@@ -30,6 +30,7 @@ from mir._madmom import MADMOM_SAMPLE_RATE, deep_chroma, is_too_quiet_or_short, 
 from mir.audio import Audio, load_audio
 from mir.grid import TickGrid
 from mir.harmony import ChordSequence, recognize_chords, recognize_key
+from mir.memory import release_freed_memory
 from mir.rhythm import MIN_SECONDS as RHYTHM_MIN_SECONDS
 from mir.rhythm import BeatGrid, beats_per_bar, track_beats
 from mir.structure import Sections, segment
@@ -310,6 +311,7 @@ def analyze(
         for name, run in bar:
             bar.set_postfix_str(name)
             run()
+            release_freed_memory()
     return _assemble(audio, state)
 
 

@@ -150,23 +150,31 @@ def onset_strength(signal: np.ndarray) -> np.ndarray:
     samples = np.asarray(signal, dtype=np.float32)
     hop = round(MADMOM_SAMPLE_RATE / ACTIVATION_FPS)
     frames = -(-len(samples) // hop)
-    half = ONSET_FFT // 2
-    samples = np.concatenate(
-        [np.zeros(half, np.float32), samples, np.zeros(frames * hop + half, np.float32)]
-    )
     freqs = np.fft.rfftfreq(ONSET_FFT, 1.0 / MADMOM_SAMPLE_RATE)
     bins = freqs >= ONSET_LOWEST_HZ
     window = np.hanning(ONSET_FFT).astype(np.float32)
     out = np.zeros(frames)
     previous: np.ndarray | None = None
     for start in range(0, frames, 512):  # bounded memory: 512 frames at a time
-        index = np.arange(start, min(frames, start + 512))
-        block = np.stack([samples[i * hop : i * hop + ONSET_FFT] for i in index]) * window
+        stop = min(frames, start + 512)
+        block = _centred_frames(samples, start, stop, hop) * window  # [frames, ONSET_FFT]
         spectrum = np.log1p(10.0 * np.abs(np.fft.rfft(block, axis=1)[:, bins]))  # [frames, bins]
         before = spectrum[:1] if previous is None else previous
-        out[index] = np.maximum(0.0, np.diff(spectrum, axis=0, prepend=before)).mean(axis=1)
+        out[start:stop] = np.maximum(0.0, np.diff(spectrum, axis=0, prepend=before)).mean(axis=1)
         previous = spectrum[-1:]
     return out
+
+
+def _centred_frames(samples: np.ndarray, start: int, stop: int, hop: int) -> np.ndarray:
+    """Frames [start, stop) of `ONSET_FFT` samples centred on `i * hop`, zeros beyond the
+    signal's ends: `[stop - start, ONSET_FFT]`, cut from a padded copy of that stretch only."""
+    half = ONSET_FFT // 2
+    first, last = start * hop - half, (stop - 1) * hop - half + ONSET_FFT
+    piece = np.zeros(last - first, dtype=np.float32)
+    lo, hi = max(0, first), min(len(samples), last)
+    if hi > lo:
+        piece[lo - first : hi - first] = samples[lo:hi]
+    return np.lib.stride_tricks.sliding_window_view(piece, ONSET_FFT)[::hop]
 
 
 # ----------------------------------------------------------------------------- meter decision
@@ -211,6 +219,14 @@ def _peaks_at(signal: np.ndarray, times: np.ndarray, radius: int) -> np.ndarray:
         if hi > lo:
             out[i] = signal[lo:hi].max()
     return out
+
+
+def _distance_to_nearest(times: np.ndarray, points: np.ndarray) -> np.ndarray:
+    """`[T]`: each time's distance to the nearest of the ascending `points` (no `[T, P]`
+    matrix: an hour has thousands of bar lines and tens of thousands of reference times)."""
+    after = np.clip(np.searchsorted(points, times), 0, len(points) - 1)
+    before = np.clip(after - 1, 0, len(points) - 1)
+    return np.minimum(np.abs(times - points[before]), np.abs(times - points[after]))
 
 
 def _subdivide(bars: np.ndarray, parts: int) -> np.ndarray:
@@ -355,7 +371,7 @@ def _candidate_features(
     """
     features = np.zeros(len(FEATURES))
     reference, pulse = cues.reference, cues.pulse
-    off_lines = reference[np.min(np.abs(reference[:, None] - lines[None, :]), axis=1) > 0.01]
+    off_lines = reference[_distance_to_nearest(reference, lines) > 0.01]
     harmony_on = _peaks_at(cues.novelty, lines, 5).mean() + EPS
     harmony_off = (_peaks_at(cues.novelty, off_lines, 5).mean() if len(off_lines) else 0.0) + EPS
     beat_on = np.log((per_beat["beat"].mean() + EPS) / (cues.pulse_mean + EPS))

@@ -43,6 +43,7 @@ from mir._madmom import (
 )
 from mir.audio import Audio
 from mir.bassline import bass_chroma
+from mir.memory import release_freed_memory
 from mir.meter import ACTIVATION_FPS, choose_meter, meter_candidates, onset_strength
 from mir.tempo import smooth_beats
 
@@ -57,8 +58,12 @@ grows with the input: about 280 MB per minute of audio), so long files stay with
 hundred MB."""
 DBN_CHUNK_SECONDS = 120.0
 DBN_OVERLAP_SECONDS = 15.0
-"""The DBN's Viterbi keeps a back-pointer per frame and state (about 220 MB per minute), so
-long recordings are decoded in 120 s windows overlapping by 15 s on each side."""
+"""The DBN's Viterbi keeps a back-pointer per frame and state (about 400 MB per minute for four
+beats a bar), so long recordings are decoded in 120 s windows overlapping by 15 s on each side."""
+DBN_LONG_CHUNK_SECONDS = 45.0
+DBN_LONG_SECONDS = 600.0
+"""Recordings over 10 minutes are decoded in 45 s windows (75 s with the overlaps: 0.5 GB instead
+of 1 GB), which keeps an hour's analysis under 2 GB; shorter ones keep the 120 s windows."""
 MIN_BPM, MAX_BPM = 40.0, 240.0
 HARMONIC_WEIGHT = 0.3
 """Share of the downbeat-vs-beat decision given to harmonic change (step 2)."""
@@ -198,15 +203,16 @@ def decode_downbeats(
 ) -> np.ndarray:
     """Decode beats and bar positions from activations `[frames, 2]`, window by window.
 
-    Each window of `DBN_CHUNK_SECONDS` is decoded with `DBN_OVERLAP_SECONDS` of activations on
-    both sides and keeps only the beats in its centre. The bar positions of a window are rotated
+    Each window of `DBN_CHUNK_SECONDS` (`DBN_LONG_CHUNK_SECONDS` for activations over
+    `DBN_LONG_SECONDS`) is decoded with `DBN_OVERLAP_SECONDS` of activations on both sides and keeps only the beats in its centre. The bar positions of a window are rotated
     so that the beat it shares with the previous window (within 70 ms) keeps its position.
 
     Returns:
         `[beats, 2]`: beat time in seconds and position in the bar (1 = downbeat).
     """
     total = len(activations)
-    chunk = int(DBN_CHUNK_SECONDS * ACTIVATION_FPS)
+    long = total > DBN_LONG_SECONDS * ACTIVATION_FPS
+    chunk = int((DBN_LONG_CHUNK_SECONDS if long else DBN_CHUNK_SECONDS) * ACTIVATION_FPS)
     overlap = int(DBN_OVERLAP_SECONDS * ACTIVATION_FPS)
     if total <= chunk + 2 * overlap:
         return np.asarray(tracker(activations)).reshape(-1, 2)
@@ -309,6 +315,7 @@ def track_beats(
         beats_per_bar=list(beats_per_bar), min_bpm=MIN_BPM, max_bpm=MAX_BPM, fps=ACTIVATION_FPS
     )
     bass, onsets = bass_chroma(signal), onset_strength(signal)
+    release_freed_memory()  # the networks' buffers, before the DBN's back-pointers
     grid = grid_from_activations(activations, chroma, tracker, beats_per_bar, bass, onsets)
     logger.debug(
         "tracked %d beats, %s, %.1f bpm", len(grid.beats), grid.time_signature, grid.tempo or 0.0

@@ -462,6 +462,13 @@ class Activations:
 ACTIVATION_DTYPE = np.float16
 """Activations are kept as float16: an hour at 50 frames/s is 0.4 GB instead of 0.8, and
 thresholds on probabilities need no more than three decimals."""
+LONG_WINDOW_SECONDS = 300.0
+LONG_OVERLAP_SECONDS = 10.0
+"""Audio longer than 5 minutes (and the two overlaps) is transcribed 5 minutes at a time, each
+window resampled and decoded with 10 s of audio on both sides, so that neither the resampled
+copy of a long recording nor its activations are ever held whole (an hour at 24 kHz is 0.35 GB
+before resampling's own buffers); a note held more than 10 s across a window's end is cut
+there."""
 
 
 @torch.no_grad()
@@ -564,14 +571,39 @@ def transcribe(
         decode_config: thresholds; None uses `model.config.decode`.
         chunk_seconds: length of the chunks the network runs on (memory is bounded by it).
     """
-    activations = predict(model, audio, chunk_seconds)
-    notes = decode(activations, decode_config or model.config.decode)
+    config = decode_config or model.config.decode
+    if audio.duration <= LONG_WINDOW_SECONDS + 2 * LONG_OVERLAP_SECONDS:
+        notes = decode(predict(model, audio, chunk_seconds), config)
+    else:
+        notes = _windowed_notes(model, audio, config, chunk_seconds)
     logger.info(
         "transcribed %.1f s: %s",
         audio.duration,
         ", ".join(f"{len(v)} {k}" for k, v in notes.items()),
     )
     return notes
+
+
+def _windowed_notes(
+    model: Transcriber, audio: Audio, config: DecodeConfig, chunk_seconds: float
+) -> dict[str, NoteList]:
+    """`transcribe` of long audio, `LONG_WINDOW_SECONDS` at a time: each window is resampled,
+    predicted and decoded with `LONG_OVERLAP_SECONDS` of audio on both sides and keeps the
+    notes that start inside it."""
+    rate = audio.sample_rate
+    notes: dict[str, NoteList] = {}
+    for start in np.arange(0.0, audio.duration, LONG_WINDOW_SECONDS):
+        stop = start + LONG_WINDOW_SECONDS
+        lo = max(0.0, start - LONG_OVERLAP_SECONDS)
+        hi = min(audio.duration, stop + LONG_OVERLAP_SECONDS)
+        piece = Audio(audio.samples[..., round(lo * rate) : round(hi * rate)], rate)
+        for name, found in decode(predict(model, piece, chunk_seconds), config).items():
+            notes.setdefault(name, []).extend(
+                (lo + begin, lo + end, pitch)
+                for begin, end, pitch in found
+                if start <= lo + begin < stop
+            )
+    return {name: sorted(found) for name, found in notes.items()}
 
 
 def parameter_count(model: nn.Module) -> int:

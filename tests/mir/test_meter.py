@@ -162,3 +162,29 @@ def test_onset_strength_peaks_at_noise_bursts() -> None:
     peaks = [int(np.argmax(onsets[round(s * 100) - 20 : round(s * 100) + 20])) - 20 for s in starts]
     assert max(abs(p) for p in peaks) <= 2
     assert onsets[round(0.5 * 100) : round(0.7 * 100)].max() < 0.1 * onsets.max()
+
+
+def test_distance_to_nearest_matches_the_pairwise_minimum() -> None:
+    from mir.meter import _distance_to_nearest
+
+    rng = np.random.default_rng(3)
+    for _ in range(50):
+        times = np.sort(rng.uniform(0, 60, rng.integers(1, 200)))
+        points = np.sort(rng.uniform(0, 60, rng.integers(1, 40)))
+        pairwise = np.min(np.abs(times[:, None] - points[None, :]), axis=1)
+        np.testing.assert_array_equal(_distance_to_nearest(times, points), pairwise)
+
+
+def test_onset_strength_is_the_flux_of_centred_zero_padded_frames() -> None:
+    from mir.meter import ONSET_FFT, ONSET_LOWEST_HZ, onset_strength
+
+    signal = np.random.default_rng(4).standard_normal(44_100 * 3 + 17).astype(np.float32)
+    hop, half = 441, ONSET_FFT // 2
+    frames = -(-len(signal) // hop)
+    padded = np.pad(signal, (half, ONSET_FFT))
+    block = np.stack([padded[i * hop : i * hop + ONSET_FFT] for i in range(frames)])
+    bins = np.fft.rfftfreq(ONSET_FFT, 1 / 44_100) >= ONSET_LOWEST_HZ
+    window = np.hanning(ONSET_FFT).astype(np.float32)
+    spectrum = np.log1p(10.0 * np.abs(np.fft.rfft(block * window, axis=1)[:, bins]))
+    flux = np.maximum(0.0, np.diff(spectrum, axis=0, prepend=spectrum[:1])).mean(axis=1)
+    np.testing.assert_allclose(onset_strength(signal), flux, rtol=1e-5, atol=1e-6)

@@ -134,3 +134,21 @@ def test_harmonic_emphasis_keeps_each_frames_total() -> None:
     emphasized = emphasize_harmonic_changes(activations, novelty, weight=0.5)
     np.testing.assert_allclose(emphasized.sum(axis=1), activations.sum(axis=1), rtol=1e-5)
     assert emphasized[100, 1] > activations[100, 1]
+
+
+def test_long_activations_are_decoded_in_shorter_windows(monkeypatch: pytest.MonkeyPatch) -> None:
+    import mir.rhythm as rhythm
+
+    lengths: list[int] = []
+
+    def tracker(activations: np.ndarray) -> np.ndarray:
+        lengths.append(len(activations))
+        return np.empty((0, 2))
+
+    monkeypatch.setattr(rhythm, "DBN_LONG_SECONDS", 100.0)
+    rhythm.decode_downbeats(np.zeros((90 * 100, 2), np.float32), tracker)  # 90 s: one window
+    assert lengths == [9000]
+    lengths.clear()
+    rhythm.decode_downbeats(np.zeros((400 * 100, 2), np.float32), tracker)  # 400 s: long
+    longest = (rhythm.DBN_LONG_CHUNK_SECONDS + 2 * rhythm.DBN_OVERLAP_SECONDS) * 100
+    assert len(lengths) > 1 and max(lengths) == longest

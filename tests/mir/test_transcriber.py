@@ -244,3 +244,29 @@ def test_transcribe_returns_every_instrument_within_the_recording(tiny_model: Tr
 def test_mir_transcriber_does_not_import_seedmusic() -> None:
     code = "import sys, mir.transcriber; assert not any(m.startswith('seedmusic') for m in sys.modules)"
     subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True)
+
+
+def test_long_audio_is_transcribed_window_by_window_each_note_once(
+    tiny_model: Transcriber, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import mir.transcriber as transcriber
+
+    pieces: list[float] = []
+
+    def one_note_per_half_second(model: Transcriber, audio: Audio, chunk: float) -> Audio:
+        pieces.append(audio.duration)
+        return audio
+
+    def notes_of(piece: Audio, config: DecodeConfig) -> dict[str, list]:
+        onsets = np.arange(0.0, piece.duration, 0.5)  # in the piece's own time
+        return {"vocal": [(t, t + 0.25, 60) for t in onsets], "drums": []}
+
+    monkeypatch.setattr(transcriber, "LONG_WINDOW_SECONDS", 4.0)
+    monkeypatch.setattr(transcriber, "LONG_OVERLAP_SECONDS", 1.0)
+    monkeypatch.setattr(transcriber, "predict", one_note_per_half_second)
+    monkeypatch.setattr(transcriber, "decode", notes_of)
+    audio = Audio(np.zeros(10 * 1000, np.float32), 1000)  # 10 s: windows of 4 s (+1 s each side)
+    notes = transcriber.transcribe(tiny_model, audio)
+    assert pieces == [5.0, 6.0, 3.0]
+    onsets = [start for start, _, _ in notes["vocal"]]
+    np.testing.assert_allclose(onsets, np.arange(0.0, 10.0, 0.5))  # every onset once, in order
