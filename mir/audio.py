@@ -19,7 +19,7 @@ from mir.errors import AudioError
 
 logger = logging.getLogger(__name__)
 
-_FALLBACK_SUFFIXES: tuple[str, ...] = (".mp3", ".m4a", ".aac", ".wma", ".opus")
+FALLBACK_SUFFIXES: tuple[str, ...] = (".mp3", ".m4a", ".aac", ".wma", ".opus")
 """Formats that librosa's audioread fallback may decode when libsndfile cannot."""
 
 
@@ -146,7 +146,7 @@ def _decode(path: Path, mono: bool = False) -> tuple[np.ndarray, int]:
         return np.ascontiguousarray(data.T), int(rate)
     except (soundfile.LibsndfileError, RuntimeError, TypeError) as exc:
         soundfile_reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-    if path.suffix.lower() not in _FALLBACK_SUFFIXES:
+    if path.suffix.lower() not in FALLBACK_SUFFIXES:
         raise AudioError(
             f"cannot read audio {str(path)!r}: not a readable audio file ({soundfile_reason})"
         )

@@ -283,17 +283,16 @@ class NeuralRenderer:
         """`reference_latents` of the audio file `path` (any rate and channels).
 
         Raises:
-            UserError: this DiT reads no reference, or the file is not readable audio or
-                shorter than two frames.
+            UserError: this DiT reads no reference, or the file breaks a rule of the input gate
+                (`seedmusic.inputs.read_audio`) or is shorter than two frames.
         """
-        from mir.audio import load_audio
-        from mir.errors import AudioError
+        from seedmusic.inputs import read_audio
 
         if not self.takes_reference:
             raise UserError(NO_REFERENCE)
         try:
-            audio = load_audio(path, sample_rate=self.sample_rate)
-        except AudioError as exc:
+            audio = read_audio(path, sample_rate=self.sample_rate)
+        except UserError as exc:
             raise UserError(f"--reference: {exc}") from None
         latents = self.reference_latents(audio.samples)
         if latents is None:

@@ -22,6 +22,7 @@ from mir.analyze import analyze
 from mir.errors import AudioError
 from score_tokens.tokens_file import tokens_document
 from seedmusic.errors import UserError
+from seedmusic.inputs import read_audio
 from seedmusic.outputs import ANALYSIS_FILES, write_analysis_outputs
 from seedmusic.progress import progress_bars
 
@@ -133,7 +134,7 @@ def run_analyze(args: argparse.Namespace) -> int:
     recognizer = _load_recognizer(args.asr)
     try:
         analysis = analyze(
-            args.audio,
+            read_audio(args.audio),  # the input gate; mono at the file's rate, as from a path
             progress=progress_bars(),
             transcriber=transcriber,
             lyrics=lyrics,

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -19,10 +18,9 @@ import numpy as np
 
 from score_tokens.io import atomic_write
 from seedmusic.errors import UserError
+from seedmusic.inputs import check_audio, probe_audio, read_codes_npz
 
 logger = logging.getLogger(__name__)
-
-NPZ_KEYS = ("codes", "sample_rate", "frame_rate", "codebook_size")
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -83,14 +81,23 @@ def run_encode(args: argparse.Namespace) -> int:
     output: Path = args.output
     if output.suffix != ".npz":
         raise UserError(f"codes are written as .npz; name the output *.npz, not {output.name!r}")
+    info = probe_audio(args.audio)  # the header's rate, channels and length, before any work
     codec = _load_codec(args.checkpoint)
     k = args.num_codebooks
     if k is not None and not 1 <= k <= codec.num_codebooks:
         raise UserError(f"--num-codebooks must be 1..{codec.num_codebooks}, got {k}")
-    try:
+    try:  # the codec's reader: files over 10 minutes block by block
         wav = load_audio(args.audio, codec.sample_rate, codec.audio_channels)  # [C, S]
     except ValueError as exc:
         raise UserError(str(exc)) from None
+    check_audio(wav, codec.sample_rate, str(args.audio))  # silence, clipping: logged
+    if info is not None and info.channels != codec.audio_channels:
+        logger.info(
+            "%s: mixed %d channels into the codec's %d",
+            args.audio,
+            info.channels,
+            codec.audio_channels,
+        )
     import torch
 
     with torch.no_grad():
@@ -118,7 +125,7 @@ def run_decode(args: argparse.Namespace) -> int:
     output: Path = args.output
     if output.suffix.lower() not in (".wav", ".flac"):
         raise UserError(f"write audio as .wav or .flac, not {output.name!r}")
-    data = read_codes(args.codes)
+    data = read_codes_npz(args.codes)
     codec = _load_codec(args.checkpoint)
     if int(data["sample_rate"]) != codec.sample_rate:
         raise UserError(
@@ -140,26 +147,6 @@ def run_decode(args: argparse.Namespace) -> int:
         raise UserError(f"{args.codes}: {exc}") from None
     logger.info("wrote %s", output)
     return 0
-
-
-def read_codes(path: Path) -> dict[str, np.ndarray]:
-    """The arrays of a codes `.npz`; a `UserError` for a missing, corrupt or incomplete file."""
-    if not path.is_file():
-        raise UserError(f"{path}: no such file")
-    try:
-        with np.load(path, allow_pickle=False) as npz:
-            data = {key: npz[key] for key in npz.files}
-    except (OSError, ValueError, zipfile.BadZipFile) as exc:
-        raise UserError(f"{path}: not a codes .npz file ({exc})") from None
-    missing = [key for key in NPZ_KEYS if key not in data]
-    if missing:
-        raise UserError(f"{path}: missing {', '.join(missing)}")
-    codes = data["codes"]
-    if codes.ndim != 2 or not np.issubdtype(codes.dtype, np.integer):
-        raise UserError(
-            f"{path}: codes must be integers of shape [K, T], got {codes.dtype} {codes.shape}"
-        )
-    return data
 
 
 def _write_npz(path: Path, **arrays: Any) -> None:

@@ -18,13 +18,12 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from score_tokens.errors import ScoreError
-from score_tokens.io import read_score
 from seedmusic.composer.decode import Sampling
 from seedmusic.composer.lyrics_input import parse_lyrics, read_lyrics_argument
 from seedmusic.composer.pipeline import Composer, ComposeRequest, Composition
 from seedmusic.composer.style import parse_style
 from seedmusic.errors import UserError
+from seedmusic.inputs import read_user_score
 from seedmusic.outputs import Writer, score_writers, write_all_or_nothing, write_json
 from seedmusic.progress import progress_bars
 
@@ -142,10 +141,7 @@ def _compose(args: argparse.Namespace) -> Composition:
         if args.lyrics:
             raise UserError("--from re-composes the score's own words: leave out --lyrics")
         first, last = _bar_range(args.bars)
-        try:
-            score = read_score(args.source)
-        except (ScoreError, OSError, ValueError) as exc:
-            raise UserError(f"{args.source}: not a score ({exc})") from None
+        score = read_user_score(args.source, playable=True)
         if not any(n.lyric for n in score.notes("vocal")):
             raise UserError(f"{args.source}: the score has no sung words to re-compose")
         composer = Composer.from_pretrained(args.checkpoint)

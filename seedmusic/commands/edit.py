@@ -27,10 +27,10 @@ from typing import Any
 import numpy as np
 import soundfile as sf
 
-from score_tokens.io import read_score
 from score_tokens.score import Score
 from seedmusic.commands.score import add_edit_arguments, edit_operations, edited_score
 from seedmusic.errors import UserError
+from seedmusic.inputs import SourceAudio, read_source_audio, read_user_score
 from seedmusic.outputs import (
     Writer,
     check_output_folder,
@@ -41,9 +41,6 @@ from seedmusic.outputs import (
 from seedmusic.progress import progress_bars
 
 logger = logging.getLogger(__name__)
-
-EXACT_SUBTYPES = ("PCM_16", "PCM_24", "PCM_32", "FLOAT", "DOUBLE", "PCM_U8", "PCM_S8")
-"""Sample formats written back as they were read (so untouched samples stay identical)."""
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -85,11 +82,14 @@ def run(args: argparse.Namespace) -> int:
     ops = edit_operations(args)
     if (args.score is None) == (not ops):
         raise UserError("give either --score EDITED or edit operations (--transpose, --chord, ...)")
-    audio, rate, subtype, original = load_source(args.source)
-    edited = read_score(args.score) if args.score is not None else edited_score(args, original, ops)
+    source, song_score = read_source(args.source)
+    given = None if args.score is None else read_user_score(args.score, playable=True)
+    audio, rate, subtype = source.samples, source.sample_rate, source.subtype
+    original = song_score if song_score is not None else _analyzed_score(audio, rate)
+    edited = given if given is not None else edited_score(args, original, ops)
     loaded = time.perf_counter() - started
     renderer = NeuralRenderer.from_pretrained()
-    result = edit_song(renderer, audio, rate, original, edited, seed=args.seed)
+    result = edit_song(renderer, audio, rate, original, edited, seed=args.seed, in_place=True)
     summary = {
         "source": str(args.source),
         "score": None if args.score is None else str(args.score),
@@ -116,33 +116,17 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def load_source(source: Path) -> tuple[np.ndarray, int, str, Score]:
-    """`(audio [C, S] float64, sample rate, sample format, score)` of a song folder or an
-    audio file (analyzed with our MIR)."""
+def read_source(source: Path) -> tuple[SourceAudio, Score | None]:
+    """The recording of a song folder or an audio file (through the input gate,
+    `seedmusic.inputs`), and the folder's score (None for an audio file: it is analyzed)."""
     if source.is_dir():
         song, score_path = source / "song.wav", source / "score.json"
         if not song.is_file() or not score_path.is_file():
             raise UserError(f"{source}: a song folder holds song.wav and score.json")
-        audio, rate, subtype = _read_audio(song)
-        return audio, rate, subtype, read_score(score_path)
+        return read_source_audio(song), read_user_score(score_path, playable=True)
     if not source.is_file():
         raise UserError(f"{source}: no such file or folder")
-    audio, rate, subtype = _read_audio(source)
-    return audio, rate, subtype, _analyzed_score(audio, rate)
-
-
-def _read_audio(path: Path) -> tuple[np.ndarray, int, str]:
-    try:
-        info = sf.info(str(path))
-        audio, rate = sf.read(str(path), dtype="float64", always_2d=True)  # [S, C]
-    except (sf.LibsndfileError, RuntimeError) as exc:
-        raise UserError(f"{path}: not readable audio ({exc})") from None
-    if audio.shape[0] == 0:
-        raise UserError(f"{path}: the audio is empty")
-    if not np.isfinite(audio).all():
-        raise UserError(f"{path}: the audio holds NaN or infinite samples")
-    subtype = info.subtype if info.subtype in EXACT_SUBTYPES else "FLOAT"
-    return audio.T, int(rate), subtype
+    return read_source_audio(source), None
 
 
 def _analyzed_score(audio: np.ndarray, rate: int) -> Score:

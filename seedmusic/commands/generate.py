@@ -25,6 +25,8 @@ from seedmusic.commands.compose import (
     run_composer,
 )
 from seedmusic.commands.render import add_render_arguments, render_request, report
+from seedmusic.errors import UserError
+from seedmusic.inputs import probe_audio
 from seedmusic.outputs import check_output_folder
 from seedmusic.progress import progress_bars
 from seedmusic.song import check_reference, render_song, song_summary, write_song
@@ -54,6 +56,11 @@ def run(args: argparse.Namespace) -> int:
     check_output_folder(args.output)
     request = compose_request(args)
     check_reference(render_request(args, request.lyrics.language))  # before composing
+    if args.reference is not None:
+        try:
+            probe_audio(args.reference)  # its header: read whole by the renderer, later
+        except UserError as exc:
+            raise UserError(f"--reference: {exc}") from None
     started = time.perf_counter()
     composition = run_composer(args, request)
     compose_seconds = time.perf_counter() - started

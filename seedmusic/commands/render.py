@@ -18,9 +18,9 @@ import argparse
 import logging
 from pathlib import Path
 
-from score_tokens.io import read_score
 from seedmusic.composer.lyrics_input import detect_language
 from seedmusic.errors import UserError
+from seedmusic.inputs import read_user_score
 from seedmusic.outputs import check_output_folder
 from seedmusic.progress import progress_bars
 from seedmusic.song import (
@@ -105,7 +105,7 @@ def render_request(args: argparse.Namespace, language: str) -> RenderRequest:
 def run(args: argparse.Namespace) -> int:
     """Render and write the files (see the module docstring)."""
     check_output_folder(args.output)
-    score = with_every_track(read_score(args.score))
+    score = with_every_track(read_user_score(args.score, playable=True))
     try:
         check_renderable(score)
     except UserError as exc:

@@ -6,7 +6,8 @@ seedmusic score edit IN -o OUT --transpose 5-8:2 --chord 6.3:G7 --lyrics 9-10:"n
                                       # edits applied in the order given (`seedmusic.score_edit`)
 
 `score edit` writes OUT only (its suffix picks the format) and prints the changed bars, 1-based
-as in `score.png`.
+as in `score.png`. A MusicXML OUT holds the score snapped to a 1/12-beat grid (tick-exact timing
+cannot be notated). IN is read through `seedmusic.inputs.read_user_score`.
 """
 
 from __future__ import annotations
@@ -17,10 +18,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from score_tokens.errors import ScoreError
-from score_tokens.io import READ_SUFFIXES, WRITE_SUFFIXES, read_score, write_score
+from score_tokens.io import READ_SUFFIXES, WRITE_SUFFIXES, write_score
 from score_tokens.score import Score
 from seedmusic.errors import UserError
+from seedmusic.inputs import read_user_score
 from seedmusic.score_edit import EDIT_KINDS, EditOp, apply_edits, describe_changes
 
 if TYPE_CHECKING:
@@ -164,9 +165,9 @@ def _register_edit(actions: argparse._SubParsersAction[argparse.ArgumentParser])
 
 def run_convert(args: argparse.Namespace) -> int:
     """`score convert IN OUT`."""
-    score = read_score(args.input)
-    written = write_score(score, args.output)
-    logger.info("wrote %s (%d notes)", written, score.num_notes())
+    score = read_user_score(args.input)
+    _write(score, args.output)
+    logger.info("wrote %s (%d notes)", args.output, score.num_notes())
     return 0
 
 
@@ -177,7 +178,7 @@ def run_show(args: argparse.Namespace) -> int:
         raise UserError(
             f"score show writes a PNG picture; name the output *.png, not {output.name!r}"
         )
-    score = read_score(args.input)
+    score = read_user_score(args.input)
     write_score(score, output)
     logger.info("wrote %s", output)
     return 0
@@ -199,28 +200,19 @@ def run_edit(args: argparse.Namespace) -> int:
         raise UserError(
             f"cannot write {str(output)!r}: folder {str(output.parent)!r} does not exist"
         )
-    score = _read(args.input)
+    score = read_user_score(args.input)
     edited = edited_score(args, score, ops)
     _write(edited, output)
     print(f"{describe_changes(score, edited)}; wrote {output}")
     return 0
 
 
-def _read(path: Path) -> Score:
-    try:
-        return read_score(path)
-    except ScoreError:
-        raise
-    except (OSError, ValueError) as exc:
-        raise UserError(f"cannot read {str(path)!r} as a score ({exc})") from None
-
-
 def _write(score: Score, path: Path) -> None:
-    """`write_score`, but MusicXML gets the notation copy that `score_writers` writes (the
-    band's tick-exact grooves cannot be notated)."""
+    """`write_score`, but MusicXML gets the notation copy that `notation_writer` writes (tick-exact
+    timing, a band's grooves or a DAW's, cannot be notated)."""
     if path.suffix.lower() in (".musicxml", ".xml"):
-        from seedmusic.outputs import score_writers
+        from seedmusic.outputs import notation_writer
 
-        score_writers(score)["score.musicxml"](path)
+        notation_writer(score)(path)
     else:
         write_score(score, path)

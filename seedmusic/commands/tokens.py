@@ -13,10 +13,11 @@ import math
 from pathlib import Path
 from typing import Any
 
-from score_tokens.io import atomic_write, read_score, write_score
+from score_tokens.io import atomic_write, write_score
 from score_tokens.score import Score
 from score_tokens.tokens_file import ENCODINGS, tokens_document
 from seedmusic.errors import UserError
+from seedmusic.inputs import read_token_file, read_user_score
 
 logger = logging.getLogger(__name__)
 
@@ -47,7 +48,7 @@ def run_tokenize(args: argparse.Namespace) -> int:
     output: Path = args.output
     if output.suffix.lower() != ".json":
         raise UserError(f"tokenize writes JSON; name the output *.json, not {output.name!r}")
-    document = tokens_document(read_score(args.input), args.encoding)
+    document = tokens_document(read_user_score(args.input), args.encoding)
     text = json.dumps(document, ensure_ascii=False)
     atomic_write(output, lambda temp: _write_text(temp, text))
     logger.info("wrote %d %s tokens to %s", len(document["tokens"]), args.encoding, output)
@@ -56,34 +57,10 @@ def run_tokenize(args: argparse.Namespace) -> int:
 
 def run_detokenize(args: argparse.Namespace) -> int:
     """`detokenize TOKENS.json -o OUT`."""
-    score = decode_document(read_document(args.input))
+    score = decode_document(read_token_file(args.input))
     written = write_score(score, args.output)
     logger.info("wrote %s (%d notes)", written, score.num_notes())
     return 0
-
-
-def read_document(path: Path) -> dict[str, Any]:
-    """Load a token file and check its shape (a `UserError` names what is wrong)."""
-    if not path.is_file():
-        raise FileNotFoundError(f"no such token file: {path}")
-    try:
-        document = json.loads(path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise UserError(f"{path} is not a JSON token file: {exc}") from None
-    if not isinstance(document, dict) or document.get("encoding") not in ENCODINGS:
-        raise UserError(f'{path}: expected an object with "encoding" one of {list(ENCODINGS)}')
-    tokens = document.get("tokens")
-    if not isinstance(tokens, list) or not all(isinstance(t, str) for t in tokens):
-        raise UserError(f'{path}: "tokens" must be a list of strings')
-    if document["encoding"] == "xval":
-        values = document.get("values")
-        if not isinstance(values, list) or len(values) != len(tokens):
-            raise UserError(f'{path}: xval "values" must be a list as long as "tokens"')
-        if not all(
-            v is None or (isinstance(v, int | float) and not isinstance(v, bool)) for v in values
-        ):
-            raise UserError(f'{path}: xval "values" must be numbers or null')
-    return document
 
 
 def decode_document(document: dict[str, Any]) -> Score:

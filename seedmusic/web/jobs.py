@@ -16,13 +16,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import soundfile as sf
 
 from score_tokens.io import read_score
 from seedmusic.cli import RaisingParser, build_parser, user_error_types
-from seedmusic.commands.edit import EXACT_SUBTYPES
-from seedmusic.outputs import score_writers
+from seedmusic.errors import UserError
+from seedmusic.inputs import probe_audio, read_source_audio
+from seedmusic.outputs import notation_writer
 from seedmusic.progress import forced_progress
 
 logger = logging.getLogger(__name__)
@@ -176,7 +176,7 @@ def _optional(flag: str, value: object) -> list[str]:
 
 def check_upload(path: Path | None, limits: Limits) -> float:
     """The upload's duration in seconds; `JobError` when it is missing, not audio, too big or
-    too long."""
+    too long, or breaks a rule of the input gate (`seedmusic.inputs.probe_audio`)."""
     if path is None:
         raise JobError("upload a recording first (wav, flac or ogg)")
     path = Path(path)
@@ -197,6 +197,10 @@ def check_upload(path: Path | None, limits: Limits) -> float:
             f"{path.name} lasts {seconds:.0f} s; recordings are limited to "
             f"{limits.max_upload_seconds:g} s"
         )
+    try:
+        probe_audio(path)
+    except UserError as exc:
+        raise JobError(str(exc).replace(str(path), path.name)) from None
     return float(seconds)
 
 
@@ -232,7 +236,7 @@ def analyze_recording(
 
 def _write_musicxml(score: Any, path: Path) -> None:
     try:
-        score_writers(score)["score.musicxml"](path)
+        notation_writer(score)(path)
     except Exception as exc:
         logger.warning("no MusicXML for this analysis: %s", exc)
 
@@ -240,13 +244,18 @@ def _write_musicxml(score: Any, path: Path) -> None:
 def _song_folder(folder: Path, recording: Path, analysis: Path) -> Song:
     """A song folder holding `recording`'s samples (same rate, channels and sample format where
     WAV can hold it) and the analysis's score files."""
+    try:
+        source = read_source_audio(recording)
+    except UserError as exc:
+        raise JobError(str(exc).replace(str(recording), recording.name)) from None
     folder.mkdir(parents=True)
-    info = sf.info(str(recording))
-    audio, rate = sf.read(str(recording), dtype="float64", always_2d=True)  # [S, C]
-    if not np.isfinite(audio).all():
-        raise JobError(f"{recording.name}: the audio holds NaN or infinite samples")
-    subtype = info.subtype if info.subtype in EXACT_SUBTYPES else "FLOAT"
-    sf.write(str(folder / "song.wav"), audio, rate, subtype=subtype, format="WAV")
+    sf.write(
+        str(folder / "song.wav"),
+        source.samples.T,
+        source.sample_rate,
+        subtype=source.subtype,
+        format="WAV",
+    )
     for name in ("score.json", "score.mid", "score.png", "score.musicxml"):
         if (analysis / name).is_file():
             shutil.copyfile(analysis / name, folder / name)

@@ -7,7 +7,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import soundfile as sf
+
+from seedmusic.inputs import read_audio
 
 ENVELOPE_POINTS = 2000
 """Columns of the A/B waveform envelope."""
@@ -46,9 +47,10 @@ def ab_picture(before: Path, after: Path, spans: list[dict[str, Any]], out: Path
 
 
 def _envelope(path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """`(times, minima, maxima)` of the mono mix of `path` over `ENVELOPE_POINTS` columns."""
-    audio, rate = sf.read(str(path), dtype="float32", always_2d=True)  # [S, C]
-    mono = audio.mean(axis=1)
+    """`(times, minima, maxima)` of the mono mix of `path` over `ENVELOPE_POINTS` columns
+    (read through the input gate: a `UserError` for audio it refuses)."""
+    audio = read_audio(path)
+    mono, rate = audio.samples, audio.sample_rate  # [S]
     columns = max(1, min(ENVELOPE_POINTS, mono.size))
     edges = np.linspace(0, mono.size, columns + 1).astype(int)  # [columns + 1]
     starts = edges[:-1]
