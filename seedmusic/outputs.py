@@ -8,6 +8,7 @@ files and folders are private, 0o600 / 0o700).
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shutil
 import tempfile
@@ -25,11 +26,17 @@ from score_tokens.io import (
 from score_tokens.score import Score
 from seedmusic.errors import UserError
 
+logger = logging.getLogger(__name__)
+
 Writer = Callable[[Path], object]
 """Writes one output file at the path it is given."""
 
 SCORE_FILES: tuple[str, ...] = ("score.json", "score.mid", "score.musicxml", "score.png")
 NOTATION_STEPS_PER_BEAT = 12
+NOTATION_MAX_SECONDS = 720.0
+"""Songs up to 12 minutes get `score.musicxml` with the other files: music21 builds the whole
+score in memory (the MusicXML of an 11-minute song took `compose` to 1.3 GB, of a 25-minute one
+`generate` to 2.8 GB), so a longer song's is left to `seedmusic score convert`."""
 
 ANALYSIS_FILES: tuple[str, ...] = (
     "analysis.json",
@@ -59,8 +66,8 @@ def write_analysis_outputs(
     write_all_or_nothing(folder, {name: writers[name] for name in ANALYSIS_FILES})
 
 
-def score_writers(score: Score) -> dict[str, Writer]:
-    """Writers for `SCORE_FILES`; `score.musicxml` holds the score snapped to a 1/12-beat grid
+def notation_writer(score: Score) -> Writer:
+    """Writes `score` as MusicXML snapped to a 1/12-beat grid
     (`seedmusic.composer.pipeline.notation_copy`: MusicXML cannot write tick-exact grooves)."""
 
     def notation(path: Path) -> None:
@@ -69,12 +76,28 @@ def score_writers(score: Score) -> dict[str, Writer]:
         steps = NOTATION_STEPS_PER_BEAT
         write_score(notation_copy(score, steps) if score.ticks_per_beat >= steps else score, path)
 
-    return {
+    return notation
+
+
+def score_writers(score: Score) -> dict[str, Writer]:
+    """Writers for `SCORE_FILES` (`notation_writer` for `score.musicxml`); a song longer than
+    `NOTATION_MAX_SECONDS` gets no `score.musicxml` (logged)."""
+    writers: dict[str, Writer] = {
         "score.json": lambda path: write_score(score, path),
         "score.mid": lambda path: write_score(score, path),
-        "score.musicxml": notation,
+        "score.musicxml": notation_writer(score),
         "score.png": lambda path: write_score(score, path),
     }
+    minutes = score.duration_seconds() / 60
+    if minutes > NOTATION_MAX_SECONDS / 60:
+        del writers["score.musicxml"]
+        logger.warning(
+            "no score.musicxml for a %.0f-minute song (over %.0f minutes music21 needs more "
+            "than 2 GB); `seedmusic score convert score.json score.musicxml` writes it",
+            minutes,
+            NOTATION_MAX_SECONDS / 60,
+        )
+    return writers
 
 
 def write_all_or_nothing(folder: Path, writers: Mapping[str, Writer]) -> None:

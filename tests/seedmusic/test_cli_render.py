@@ -7,6 +7,7 @@ import json
 import os
 import sys
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -411,3 +412,17 @@ def test_a_dit_that_does_not_fit_the_codec_is_one_error_line(
     err = capsys.readouterr().err
     assert err.startswith("error:") and "16-channel latents" in err and err.count("\n") == 1
     assert not (tmp_path / "out").exists()
+
+
+def test_songs_over_twelve_minutes_get_no_musicxml(caplog: pytest.LogCaptureFixture) -> None:
+    from seedmusic.outputs import NOTATION_MAX_SECONDS, SCORE_FILES, score_writers
+
+    short = example_song()
+    assert set(score_writers(short)) == set(SCORE_FILES)
+    long = short.copy()
+    long.tempos = [replace(long.tempos[0], bpm=long.tempos[0].bpm / 40)]
+    assert long.duration_seconds() > NOTATION_MAX_SECONDS
+    with caplog.at_level("WARNING"):
+        writers = score_writers(long)
+    assert set(writers) == set(SCORE_FILES) - {"score.musicxml"}
+    assert "seedmusic score convert" in caplog.text
