@@ -1,15 +1,31 @@
 """Editing a song's score and re-rendering only what changed: preservation, compliance, seams,
 speed.
 
-    .venv/bin/python -m benchmarks.edit --corpus data/corpus [--dit checkpoints/dit]
-        [--codec checkpoints/codec] [--split test] [--pieces 4] [--seconds 30]
-        [--long-seconds 180] [--steps 16] [--guidance 2.0] [--seed 0] [--threads 1]
-        [--transcriber checkpoints/transcriber] [--no-reference] [--json OUT]
+    .venv/bin/python -m benchmarks.edit [--corpus data/corpus] [--recordings PATH [PATH ...]]
+        [--max-recordings N] [--dit checkpoints/dit] [--codec checkpoints/codec] [--split test]
+        [--pieces 4] [--seconds 30] [--long-seconds 180] [--steps 16] [--guidance 2.0]
+        [--seed 0] [--threads 1] [--transcriber checkpoints/transcriber] [--no-reference]
+        [--json OUT]
+
+(at least one of `--corpus` and `--recordings`).
 
 Sources: each of the first `--pieces` pieces of the split cut to its first whole bars covering
 `--seconds` (`benchmarks.render.prepare_clip`), as two songs: its **real audio** (the corpus's
 render; its score is the piece's own) and its **neural render** (`NeuralRenderer.render` of that
-score). Three edits of each song, made with `seedmusic score edit`'s operations
+score).
+
+With `--recordings`, each audio file given (a folder: its .wav, .flac, .ogg, .opus and .mp3
+files, recursively, sorted; the first `--max-recordings` that read) is a third song, a
+**recording** you did not make: loaded mono at the renderer's rate (`mir.audio.load_audio`;
+an unreadable file is a warning and skipped), whole. Its score is our MIR's analysis of it
+(`analyze` + transcriber, `.to_score()`), as `seedmusic edit` makes for an audio file, and its
+truth is that score's (`ground_truth_from_score`, cut at the recording's end): the unedited
+column is our MIR's agreement with itself through the score's grid, and the edited column how
+well the re-rendered bars are heard as the edited analysis. The analysis finds no lyrics (no
+ASR), so a recording gets no lyrics edit, and a chord edit only where an analyzed chord starts
+in bar 5.
+
+Three edits of each song, made with `seedmusic score edit`'s operations
 (`seedmusic.score_edit`) and re-rendered by `seedmusic.edit.edit_song` exactly as `seedmusic
 edit` does:
 
@@ -36,7 +52,10 @@ Metrics (means over songs × edits where defined):
   against the jump at the song's bar lines outside the spans; goal: no larger;
 - speed: re-rendering 4 bars (3-6, transposed) of a song against rendering the whole song with
   the same renderer; the song is the split's longest piece, cut to `--long-seconds` if longer;
-  goal <= 10 %.
+  goal <= 10 % (needs `--corpus`).
+
+The tables show only the sources that have songs. `--json` writes every song × edit as a row
+(`piece`: the corpus piece's id or the recording's file name).
 
 Run it as a module (`python -m benchmarks.edit`).
 """
@@ -70,6 +89,8 @@ from benchmarks.codec import fit_length
 from benchmarks.render import Clip, cut_score, dit_checkpoint, markdown_table, prepare_clip
 from benchmarks.render_metrics import spectral_jumps
 from mir.analyze import Analysis
+from mir.audio import load_audio
+from mir.errors import AudioError
 from mir.evaluate import GroundTruth, ground_truth_from_score, note_f1
 from renderer.codec import log_mel_l1
 from score_tokens.score import PITCH_CLASS_NAMES, Score
@@ -84,7 +105,9 @@ logger = logging.getLogger(__name__)
 
 PITCHED = ("vocal", "piano", "guitar", "bass")
 EDITS = ("transpose", "chord", "lyrics")
-SOURCES = ("real audio", "neural render")
+SOURCES = ("real audio", "neural render", "recording")
+RECORDING_SUFFIXES = (".wav", ".flac", ".ogg", ".opus", ".mp3")
+"""The files a folder given to `--recordings` contributes."""
 SEAM_WINDOW_S = 0.1
 """Seconds on each side of a seam over which preservation's log-mel L1 is taken."""
 COMPLIANCE: dict[str, str] = {
@@ -232,38 +255,41 @@ class Results:
 def run_song(
     results: Results,
     source_name: str,
-    clip: Clip,
+    song_id: str,
+    score: Score,
+    truth: GroundTruth,
     audio: np.ndarray,
     renderer: NeuralRenderer,
     analyse: Analyse,
     seed: int,
     settings: NeuralRenderSettings,
     reference: bool = True,
+    analysis: Analysis | None = None,
 ) -> None:
-    """Every edit of one song (`audio` `[S]` at the renderer's rate), scored into `results`
-    (`reference`: see `edit_song`)."""
+    """Every edit of one song (`audio` `[S]` at the renderer's rate, `score` its score and
+    `truth` what the unedited column is scored against), scored into `results` under
+    `song_id` (`reference`: see `edit_song`; `analysis`: `analyse(audio)` when already made)."""
     rate = renderer.sample_rate
     seconds = audio.size / rate
-    source_analysis = analyse(audio)
-    truth = clip.truth
+    source_analysis = analysis if analysis is not None else analyse(audio)
     for kind in EDITS:
-        ops = edit_ops(clip.score, kind)
+        ops = edit_ops(score, kind)
         if ops is None:
             continue
         try:
-            edited_score = apply_edits(clip.score, ops)
+            edited_score = apply_edits(score, ops)
             edited = edit_song(
                 renderer,
                 audio[None].astype(np.float64),
                 rate,
-                clip.score,
+                score,
                 edited_score,
                 seed,
                 settings,
                 reference=reference,
             )
         except UserError as exc:
-            logger.warning("%s, %s: %s", clip.piece.id, kind, exc)
+            logger.warning("%s, %s: %s", song_id, kind, exc)
             continue
         out = edited.audio[0].astype(np.float32)
         seams = seam_times(edited.spans, seconds)
@@ -288,9 +314,60 @@ def run_song(
             before["shift"] = float(chroma_shift(audio, audio, rate, edited.spans) == 0)
         results.unedited[source_name][kind].add(before)
         results.rows.append(
-            {"piece": clip.piece.id, "source": source_name, "edit": kind,
+            {"piece": song_id, "source": source_name, "edit": kind,
              "spans": [s.to_json() for s in edited.spans], "edited": metrics, "unedited": before}
         )  # fmt: skip
+
+
+def recording_paths(paths: Sequence[Path]) -> list[Path]:
+    """The files `--recordings` names: a folder's `RECORDING_SUFFIXES` files (recursively,
+    sorted), anything else as given (a missing file is found out when it is read)."""
+    found: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found += sorted(
+                p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in RECORDING_SUFFIXES
+            )
+        else:
+            found.append(path)
+    return found
+
+
+def load_recordings(
+    paths: Sequence[Path], sample_rate: int, limit: int | None = None
+) -> list[tuple[Path, np.ndarray]]:
+    """The first `limit` (None: all) of `paths` that read, each mono `[S]` at `sample_rate`;
+    a file that does not read is one warning and skipped."""
+    loaded: list[tuple[Path, np.ndarray]] = []
+    for path in paths:
+        if limit is not None and len(loaded) >= limit:
+            break
+        try:
+            loaded.append((path, load_audio(path, sample_rate).samples))
+        except AudioError as exc:
+            logger.warning("recording skipped: %s", exc)
+    return loaded
+
+
+def run_recording(
+    results: Results,
+    path: Path,
+    audio: np.ndarray,
+    renderer: NeuralRenderer,
+    analyse: Analyse,
+    seed: int,
+    settings: NeuralRenderSettings,
+    reference: bool = True,
+) -> None:
+    """Every edit of a recording (`audio` `[S]` at the renderer's rate), its score our MIR's
+    analysis of it and its truth that score's (module docstring)."""
+    analysis = analyse(audio)
+    score = analysis.to_score()
+    truth = trim_truth(ground_truth_from_score(score), audio.size / renderer.sample_rate)
+    run_song(
+        results, "recording", path.name, score, truth, audio, renderer, analyse, seed, settings,
+        reference=reference, analysis=analysis,
+    )  # fmt: skip
 
 
 def measure_speed(
@@ -338,12 +415,15 @@ def _fmt(value: float | None, digits: int = 2) -> str:
 
 
 def tables(results: Results) -> str:
+    """The preservation/seams and compliance tables (the sources with songs), and the speed
+    line when measured."""
+    sources = [s for s in SOURCES if any(row["source"] == s for row in results.rows)]
     lines = ["preservation and seams (means over songs)"]
     header = ["source", "edit", "edits", "max |diff| outside", "log-mel L1 at the crossfades",
               "timbre distance in the spans", "jump at seams (dB)",
               "jump at bar lines (dB)"]  # fmt: skip
     rows = []
-    for source in SOURCES:
+    for source in sources:
         for kind in EDITS:
             scores = results.edited[source][kind]
             count = len(scores.values.get("outside_max_diff", []))
@@ -358,7 +438,7 @@ def tables(results: Results) -> str:
     )
     header = ["source", "edit", *COMPLIANCE.values()]
     rows = []
-    for source in SOURCES:
+    for source in sources:
         for kind in EDITS:
             cells = []
             for metric in COMPLIANCE:
@@ -386,7 +466,17 @@ def build_parser() -> argparse.ArgumentParser:
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--corpus", type=Path, required=True)
+    parser.add_argument("--corpus", type=Path, help="the corpus's pieces and the speed row")
+    parser.add_argument(
+        "--recordings",
+        type=Path,
+        nargs="+",
+        metavar="PATH",
+        help="audio files, or folders searched for them: each a recording song",
+    )
+    parser.add_argument(
+        "--max-recordings", type=int, metavar="N", help="the first N readable (default: all)"
+    )
     parser.add_argument("--dit", type=Path, help="default checkpoints/dit")
     parser.add_argument("--codec", type=Path, help="default checkpoints/codec")
     parser.add_argument("--split", default="test")
@@ -413,6 +503,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
+    if args.corpus is None and not args.recordings:
+        parser.exit(2, "error: give --corpus, --recordings or both\n")
+    if args.max_recordings is not None and args.max_recordings < 1:
+        parser.exit(2, f"error: --max-recordings must be at least 1, got {args.max_recordings}\n")
     torch.set_num_threads(args.threads)
     started = time.perf_counter()
     try:
@@ -421,8 +515,8 @@ def main(argv: Sequence[str] | None = None) -> None:
             dit_checkpoint(args.dit), args.codec or reference_checkpoint("codec")
         )
         transcriber = load_transcriber(args.transcriber or reference_checkpoint("transcriber"))
-        corpus = Corpus(args.corpus)
-        pieces = corpus.pieces(args.split)[: args.pieces]
+        corpus = None if args.corpus is None else Corpus(args.corpus)
+        pieces = [] if corpus is None else corpus.pieces(args.split)[: args.pieces]
     except (ValueError, UserError) as exc:
         parser.exit(2, f"error: {exc}\n")
     except user_error_types() as exc:
@@ -430,25 +524,44 @@ def main(argv: Sequence[str] | None = None) -> None:
     rate = renderer.sample_rate
     analyse = analyser(transcriber, rate)
     results = Results()
-    clips = [c for p in pieces if (c := prepare_clip(corpus, p, args.seconds, rate)) is not None]
-    if not clips:
-        parser.exit(2, f"error: no {args.split} piece with notes in {args.corpus}\n")
-    for clip in tqdm(clips, desc="songs", unit="piece"):
+    recordings: list[tuple[Path, np.ndarray]] = []
+    if args.recordings:
+        recordings = load_recordings(recording_paths(args.recordings), rate, args.max_recordings)
+        if not recordings:
+            named = " ".join(str(path) for path in args.recordings)
+            parser.exit(2, f"error: no readable recording in {named}\n")
+    clips: list[Clip] = []
+    if corpus is not None:
+        clips = [
+            c for p in pieces if (c := prepare_clip(corpus, p, args.seconds, rate)) is not None
+        ]
+        if not clips:
+            parser.exit(2, f"error: no {args.split} piece with notes in {args.corpus}\n")
+    reference = not args.no_reference
+    for clip in tqdm(clips, desc="songs", unit="piece", disable=not clips):
         neural, _ = renderer.render(clip.score, seed=args.seed, settings=settings)
         songs = {"real audio": clip.mix, "neural render": fit_length(neural["mix"], clip.length)}
         for name, audio in songs.items():
             run_song(
-                results, name, clip, audio, renderer, analyse, args.seed, settings,
-                reference=not args.no_reference,
+                results, name, clip.piece.id, clip.score, clip.truth, audio, renderer, analyse,
+                args.seed, settings, reference=reference,
             )  # fmt: skip
-    if args.long_seconds > 0:
+    for path, audio in tqdm(recordings, desc="recordings", unit="file"):
+        run_recording(results, path, audio, renderer, analyse, args.seed, settings, reference)
+    if corpus is not None and args.long_seconds > 0:
         longest = max(corpus.pieces(args.split), key=lambda piece: piece.seconds)
         results.speed = measure_speed(
             renderer, corpus.score(longest), args.long_seconds, args.seed, settings
         )
+    parts: list[str] = []
+    if clips:
+        parts.append(f"{len(clips)} {args.split} pieces x {args.seconds:g} s (2 sources)")
+    if recordings:
+        mean = float(np.mean([audio.size for _, audio in recordings])) / rate
+        parts.append(f"{len(recordings)} recordings (mean {mean:.0f} s)")
     print(
-        f"{len(clips)} {args.split} pieces x {args.seconds:g} s, 2 sources x {len(EDITS)} edits; "
-        f"{args.steps} steps, guidance {args.guidance:g}; CPU, {args.threads} threads"
+        f"{', '.join(parts)} x {len(EDITS)} edits; {args.steps} steps, guidance "
+        f"{args.guidance:g}; CPU, {args.threads} threads"
     )
     print(tables(results))
     print(f"({time.perf_counter() - started:.0f} s)")

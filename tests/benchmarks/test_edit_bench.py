@@ -1,13 +1,16 @@
 """The edit benchmark: its edits, preservation, seams and transposition metrics on signals with
-known answers, and one run end to end on a tiny corpus, codec, DiT and transcriber."""
+known answers, the recordings it reads, and runs end to end on a tiny corpus and on a synthetic
+recording with a tiny codec, DiT and transcriber."""
 
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 
 import numpy as np
 import pytest
+import soundfile as sf
 import torch
 
 from benchmarks.edit import (
@@ -15,8 +18,10 @@ from benchmarks.edit import (
     SOURCES,
     chroma_shift,
     edit_ops,
+    load_recordings,
     main,
     outside_difference,
+    recording_paths,
     seam_times,
     span_compliance,
     span_timbre,
@@ -25,6 +30,7 @@ from mir.analyze import Analysis
 from mir.evaluate import GroundTruth
 from score_tokens.score import Chord, Note, Score
 from seedmusic.edit import EditedSong, Span
+from tests.seedmusic.tiny_neural import tiny_checkpoints
 
 ROOT = Path(__file__).resolve().parents[2]
 RATE = 16000
@@ -145,3 +151,109 @@ def test_the_timbre_distance_is_zero_for_the_same_audio_and_grows_with_another_t
     outside = sine.copy()
     outside[: RATE // 2] = square[: RATE // 2]
     assert span_timbre(sine, outside, RATE, spans) == pytest.approx(0.0, abs=1e-6)
+
+
+def _write_song(path: Path, seconds: float = 12.0, rate: int = RATE) -> Path:
+    """A stereo wav at 120 bpm: a chord a bar (C, F, G, A minor, ...), a click on every beat."""
+    t = np.arange(round(seconds * rate)) / rate
+    roots = [0, 5, 7, 9]
+    audio = np.zeros_like(t)
+    for bar in range(int(np.ceil(seconds / 2.0))):
+        inside = (t >= 2.0 * bar) & (t < 2.0 * bar + 2.0)
+        root = 48 + roots[bar % 4]
+        third = 3 if roots[bar % 4] == 9 else 4
+        for pitch in (root, root + third, root + 7, root + 12):
+            audio[inside] += 0.08 * np.sin(2 * np.pi * 440 * 2 ** ((pitch - 69) / 12) * t[inside])
+    for beat in np.arange(0.0, seconds, 0.5):
+        start = round(beat * rate)
+        click = np.exp(-np.arange(rate // 50) / (rate / 400)) * 0.5
+        audio[start : start + click.size] += click[: audio.size - start]
+    sf.write(str(path), np.stack([audio, 0.9 * audio], axis=1), rate)
+    return path
+
+
+def test_recordings_are_the_files_given_and_the_audio_files_under_folders_sorted(
+    tmp_path: Path,
+) -> None:
+    for name in ("b/z.opus", "b/a/y.FLAC", "b/x.txt", "b/w.mp3", "c.ogg"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_bytes(b"")
+    found = recording_paths([tmp_path / "c.ogg", tmp_path / "b", tmp_path / "missing.wav"])
+    assert found == [
+        tmp_path / "c.ogg",
+        tmp_path / "b" / "a" / "y.FLAC",
+        tmp_path / "b" / "w.mp3",
+        tmp_path / "b" / "z.opus",
+        tmp_path / "missing.wav",
+    ]
+
+
+def test_an_unreadable_recording_is_one_warning_and_skipped(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    good = _write_song(tmp_path / "good.wav", seconds=1.0)
+    (tmp_path / "bad.wav").write_bytes(b"not audio at all" * 64)
+    paths = [tmp_path / "bad.wav", good, tmp_path / "missing.flac", good]
+    with caplog.at_level(logging.WARNING, logger="benchmarks.edit"):
+        loaded = load_recordings(paths, 8000)
+    assert [path for path, _ in loaded] == [good, good]
+    assert loaded[0][1].shape == (8000,) and loaded[0][1].dtype == np.float32  # mono, resampled
+    skipped = [r.getMessage() for r in caplog.records if r.name == "benchmarks.edit"]
+    assert len(skipped) == 2 and "bad.wav" in skipped[0] and "missing.flac" in skipped[1]
+    assert [path for path, _ in load_recordings(paths, 8000, limit=1)] == [good]
+
+
+def test_without_a_corpus_or_recordings_the_benchmark_is_one_error_line(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--threads", "1"])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: ") and "--recordings" in err and len(err.splitlines()) == 1
+
+
+@pytest.fixture(scope="module")
+def tiny_models(tmp_path_factory: pytest.TempPathFactory) -> list[str]:
+    """The benchmark's model arguments for a tiny codec, DiT and transcriber (random)."""
+    from mir.transcriber import Transcriber, TranscriberConfig
+
+    folder = tiny_checkpoints(tmp_path_factory.mktemp("edit-bench"))
+    torch.manual_seed(0)
+    Transcriber(TranscriberConfig.tiny()).save_pretrained(folder / "transcriber")
+    return ["--dit", str(folder / "dit"), "--codec", str(folder / "codec"),
+            "--transcriber", str(folder / "transcriber"), "--steps", "2", "--threads", "1"]  # fmt: skip
+
+
+def test_a_folder_without_a_readable_recording_is_one_error_line(
+    tiny_models: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "bad.opus").write_bytes(b"not audio")
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--recordings", str(tmp_path), *tiny_models])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1].startswith("error: no readable recording in ")
+    assert sum(line.startswith("error:") for line in err) == 1
+
+
+def test_a_recording_is_edited_end_to_end_and_only_its_rows_are_shown(
+    tiny_models: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "songs").mkdir()
+    _write_song(tmp_path / "songs" / "synthetic.wav")
+    (tmp_path / "songs" / "broken.flac").write_bytes(b"nothing")
+    main(
+        ["--recordings", str(tmp_path / "songs"), "--json", str(tmp_path / "e.json"), *tiny_models]
+    )
+    out = capsys.readouterr().out
+    assert out.startswith("1 recordings (mean 12 s) x 3 edits")
+    assert "| recording |" in out and "real audio" not in out and "neural render" not in out
+    assert "speed:" not in out
+    record = json.loads((tmp_path / "e.json").read_text())
+    assert record["rows"] and record["speed"] == {}, out
+    assert {(row["piece"], row["source"]) for row in record["rows"]} == {
+        ("synthetic.wav", "recording")
+    }
+    assert all(row["edited"]["outside_max_diff"] == 0.0 for row in record["rows"])
+    assert "transpose" in {row["edit"] for row in record["rows"]}
