@@ -6,7 +6,8 @@
         original latents around it (`context` frames each side) as known frames, re-imposed at
         every step ─► VAE decode of that window ─► the span's audio
     output = the source, sample for sample, outside the spans; the new audio inside them, with
-        equal-power crossfades `crossfade` seconds long just inside each seam
+        crossfades `crossfade` seconds long just inside each seam, of constant power for the
+        correlation the two sides have there (equal-power when they are unrelated)
 
 A DiT that reads a reference embedding (`seedmusic.render_conditions`) gets the source song's
 (`NeuralRenderer.reference_latents`: at most a minute of it, spread over the song), so the new
@@ -44,6 +45,8 @@ CONTEXT_FRAMES = 50
 CROSSFADE_SECONDS = 0.05
 MONO_BLOCK = 1 << 20
 """Samples the source is mixed down to mono at a time."""
+FULL_SCALE = 0.999
+LIMITER_SECONDS = 0.005
 
 
 @dataclass(frozen=True)
@@ -186,6 +189,7 @@ def edit_song(
         song = renderer.reference_latents(mono[:played])
     global_vector = renderer.global_vector(glob, song)  # [1, G]
     timings["encode"] += time.perf_counter() - started
+    ceiling = _ceiling(audio)
     work = torch.zeros(1, renderer.dit.config.latent_dim, total)  # [1, D, T], normalized
     encoded = torch.zeros(total, dtype=torch.bool)  # frames of `work` that hold latents
     for span in spans:
@@ -208,7 +212,7 @@ def edit_song(
         timings["vae"] += time.perf_counter() - started
         new = _to_source_format(window, renderer.sample_rate, sample_rate, audio.shape[0])
         offset = round(lo / frame_rate * sample_rate)  # the window's first sample in the song
-        _splice(out, new, offset, span, sample_rate, crossfade, source_length)
+        _splice(out, new, offset, span, sample_rate, crossfade, source_length, ceiling)
     return EditedSong(out, sample_rate, spans, {k: round(v, 3) for k, v in timings.items()})
 
 
@@ -271,6 +275,32 @@ def _inpaint(
     return work
 
 
+def _ceiling(audio: np.ndarray) -> float:
+    """The peak the re-rendered bars may reach: the source's own (read block by block), or just
+    under full scale for a near-silent source."""
+    peak = 0.0
+    for start in range(0, audio.shape[1], MONO_BLOCK):
+        peak = max(peak, float(np.max(np.abs(audio[:, start : start + MONO_BLOCK]), initial=0.0)))
+    return min(FULL_SCALE, peak) if peak > 1e-3 else FULL_SCALE
+
+
+def _limited(audio: np.ndarray, ceiling: float, rate: int) -> np.ndarray:
+    """`audio` `[C, S]` with its peaks over `ceiling` turned down by a gain that moves smoothly
+    (over `LIMITER_SECONDS`) and never lets a sample pass the ceiling: the DiT can draw a burst
+    where the generated frames meet the known ones (peaks of 1.4x the source's were measured on
+    real recordings), which a 16-bit file would clip."""
+    from scipy.ndimage import minimum_filter1d, uniform_filter1d
+
+    peak = np.max(np.abs(audio), axis=0)  # [S]
+    if peak.size == 0 or float(peak.max()) <= ceiling:
+        return audio
+    size = max(1, round(LIMITER_SECONDS * rate)) | 1  # odd: centred windows
+    gain = np.minimum(1.0, ceiling / np.maximum(peak, 1e-12))
+    # the mean over a window of the window-minimum is at most the gain every sample needs
+    gain = uniform_filter1d(minimum_filter1d(gain, size, mode="nearest"), size, mode="nearest")
+    return audio * np.minimum(gain, 1.0)
+
+
 def _to_source_format(wav: np.ndarray, rate: int, target_rate: int, channels: int) -> np.ndarray:
     """Mono `[S]` at `rate` -> `[channels, S']` at `target_rate` (float64)."""
     if rate != target_rate:
@@ -288,10 +318,13 @@ def _splice(
     rate: int,
     crossfade: float,
     source_length: int | None = None,
+    ceiling: float = FULL_SCALE,
 ) -> None:
     """Write `new` (which starts at sample `offset` of the song) into `out` over the span, with
-    equal-power crossfades just inside its edges; samples outside the span stay untouched. A
-    span that starts where the source ends (`source_length`: appended bars) fades nothing in."""
+    constant-power crossfades just inside its edges (`_constant_power_partner`); samples
+    outside the span stay untouched. A span that starts where the source ends
+    (`source_length`: appended bars) fades nothing in. No sample of the span passes
+    `ceiling` (`_limited`)."""
     length = out.shape[1]
     start, end = round(span.start * rate), min(length, round(span.end * rate))
     if end <= start:
@@ -301,11 +334,29 @@ def _splice(
     piece[:, : available.shape[1]] = available
     fade = min(round(crossfade * rate), (end - start) // 2)
     gain_new = np.ones(end - start)
+    gain_old = np.zeros(end - start)
     if fade > 0:
         ramp = np.sin(0.5 * np.pi * (np.arange(fade) + 0.5) / fade)  # 0 -> 1
+        old = out[:, start:end]
         if 0 < start < (length if source_length is None else source_length):
-            gain_new[:fade] = ramp
+            r = _correlation(old[:, :fade], piece[:, :fade])
+            gain_new[:fade], gain_old[:fade] = ramp, _constant_power_partner(ramp, r)
         if end < length:
-            gain_new[-fade:] = ramp[::-1]
-    gain_old = np.sqrt(np.clip(1.0 - gain_new**2, 0.0, 1.0))
-    out[:, start:end] = gain_old * out[:, start:end] + gain_new * piece
+            r = _correlation(old[:, -fade:], piece[:, -fade:])
+            gain_new[-fade:], gain_old[-fade:] = ramp[::-1], _constant_power_partner(ramp[::-1], r)
+    out[:, start:end] = _limited(gain_old * out[:, start:end] + gain_new * piece, ceiling, rate)
+
+
+def _correlation(a: np.ndarray, b: np.ndarray) -> float:
+    """Normalized correlation of two `[C, N]` stretches, clipped to [0, 1] (0 for silence)."""
+    norm = float(np.sqrt(np.sum(a * a) * np.sum(b * b)))
+    return 0.0 if norm <= 1e-12 else float(np.clip(np.sum(a * b) / norm, 0.0, 1.0))
+
+
+def _constant_power_partner(gain_new: np.ndarray, r: float) -> np.ndarray:
+    """The outgoing gain g that keeps the crossfade's power constant for signals of correlation
+    `r`: g² + n² + 2·r·g·n = 1. Uncorrelated (r = 0): the equal-power sqrt(1 - n²); identical
+    (r = 1): the equal-gain 1 - n, where equal-power gains would add up to +3 dB mid-fade (the
+    DiT redraws the known frames next to a seam almost as they were, so the two sides at a seam
+    are strongly correlated: equal-power fades put peaks of 1.4x the source's there)."""
+    return -r * gain_new + np.sqrt(np.clip(1.0 - gain_new**2 * (1.0 - r * r), 0.0, None))

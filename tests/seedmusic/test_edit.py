@@ -221,3 +221,30 @@ def _with_a_note_in_bar_six(score: Score) -> Score:
         Note(5 * 4 * score.ticks_per_beat, score.ticks_per_beat, 60, 90)
     )
     return out.sort().validate()
+
+
+def test_crossfade_gains_keep_power_for_any_correlation() -> None:
+    from seedmusic.edit import _constant_power_partner
+
+    incoming = np.sin(0.5 * np.pi * (np.arange(64) + 0.5) / 64)
+    for r in (0.0, 0.4, 1.0):
+        outgoing = _constant_power_partner(incoming, r)
+        power = outgoing**2 + incoming**2 + 2 * r * outgoing * incoming
+        np.testing.assert_allclose(power, 1.0, atol=1e-12)
+    np.testing.assert_allclose(_constant_power_partner(incoming, 1.0), 1.0 - incoming, atol=1e-12)
+
+
+def test_splicing_a_copy_of_the_song_changes_nothing_and_no_sample_passes_the_ceiling() -> None:
+    from seedmusic.edit import Span, _splice
+
+    rate = 8000
+    song = 0.8 * np.sin(2 * np.pi * 220 * np.arange(2 * rate) / rate)[None]  # [1, S]
+    out = song.copy()
+    span = Span(1, 2, 0.5, 1.5)
+    _splice(out, song.copy(), 0, span, rate, 0.05, ceiling=0.8)
+    np.testing.assert_allclose(out, song, atol=1e-9)  # correlated sides: no +3 dB bump
+    loud = 3.0 * song
+    _splice(out, loud, 0, span, rate, 0.05, ceiling=0.8)
+    assert np.abs(out).max() <= 0.8 + 1e-9
+    untouched = np.r_[0 : round(0.5 * rate), round(1.5 * rate) : 2 * rate]
+    np.testing.assert_array_equal(out[:, untouched], song[:, untouched])
