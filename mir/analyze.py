@@ -138,15 +138,22 @@ class Analysis:
     def tempo_map(self, grid: TickGrid) -> list[TempoChange]:
         """The score's tempo map: `mir.tempo`'s stretches of constant tempo, each starting on
         its first beat's tick in `grid` (from `tick_grid`), in quarter notes per minute rounded
-        to 0.1 (a 6/8 beat is a dotted quarter). One tempo for a piece played at one tempo."""
+        to 0.1 (a 6/8 beat is a dotted quarter). One tempo for a piece played at one tempo.
+
+        When the first beat is not a downbeat at time 0, the grid's lead-in comes first, at its
+        own tempo (`TickGrid.lead_in_bpm`), and the first stretch starts where it ends: so the
+        score reaches the first beat when the audio does, and its seconds follow the audio from
+        there (within the stretches' fit)."""
         if not self._has_beat_grid():
             return [TempoChange(0, round(grid.final_bpm, 1))]
         _, beat_ticks = _meter(self.time_signature, grid.ticks_per_beat)
         quarters_per_beat = beat_ticks / grid.ticks_per_beat
-        changes: list[TempoChange] = []
-        for stretch in tempo_stretches(self.beats, self.beat_positions):
+        lead_in = grid.lead_in_bpm()
+        changes = [] if lead_in is None else [TempoChange(0, lead_in)]
+        for index, stretch in enumerate(tempo_stretches(self.beats, self.beat_positions)):
             bpm = round(stretch.bpm * quarters_per_beat, 1)
-            tick = grid.beat_tick(self.beats[stretch.first], beat_ticks) if changes else 0
+            tick = grid.beat_tick(self.beats[stretch.first], beat_ticks) if index else 0
+            tick = max(tick, grid.lead_ticks)  # the first stretch starts after the lead-in
             if changes and (bpm == changes[-1].bpm or tick <= changes[-1].tick):
                 continue
             changes.append(TempoChange(tick, bpm))

@@ -1,14 +1,22 @@
 """From tracked beats (seconds) to a score's tick grid: a tempo map with one change per bar.
 
-Tick 0 is time 0 and a bar start. Audio before the first tracked beat is counted as whole beats
-(at a tempo of its own), chosen so that the first downbeat lands on a bar line (a pickup becomes
-an incomplete first bar filled with rest). Anchors are the first beat, every downbeat and the
-last beat; between anchors the tempo is constant, so every tracked downbeat falls exactly on its
-bar's tick. After the last beat the last tempo continues.
+Tick 0 is time 0 and a bar start. Audio before the first tracked beat is its lead-in, counted
+as whole beats so that the first downbeat lands on a bar line (a pickup becomes an incomplete
+first bar filled with rest), at a tempo of its own: the lead-in's ticks last exactly as long as
+the audio before that beat. Of the counts that put the downbeat on a bar line, the one whose
+lead-in tempo is nearest the tracked beats' is taken, among those within `MIN_BPM`..`MAX_BPM`
+quarter notes per minute (a playable tempo); a first beat that no count can place so is dropped
+and the next one tried (it stays in the lead-in, at the lead-in's tempo). Anchors are the first
+beat, every downbeat and the last beat; between anchors the tempo is constant, so every tracked
+downbeat falls exactly on its bar's tick. After the last beat the last tempo continues.
+
+`lead_ticks` and `lead_in_bpm` give the lead-in to a score's tempo map, so that the score's
+seconds meet the audio's at the first beat (`mir.analyze.Analysis.tempo_map`).
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -30,12 +38,15 @@ class TickGrid:
         ticks: the anchors' ticks, increasing, starting at 0. `[A]`
         final_bpm: the tempo after the last anchor.
         ticks_per_beat: ticks per quarter note.
+        lead_ticks: ticks of the lead-in before the first placed beat (anchor 1, at `times[1]`);
+            0 when that beat is a downbeat at time 0 (anchor 0) or the grid has no beats.
     """
 
     times: tuple[float, ...]
     ticks: tuple[int, ...]
     final_bpm: float
     ticks_per_beat: int
+    lead_ticks: int = 0
 
     @classmethod
     def constant(cls, bpm: float | None, ticks_per_beat: int) -> TickGrid:
@@ -63,10 +74,13 @@ class TickGrid:
                 beat is a dotted quarter, `3 * ticks_per_beat // 2`.
         """
         beat_ticks = ticks_per_beat if beat_ticks is None else beat_ticks
+        quarters_per_beat = beat_ticks / ticks_per_beat
         beats, positions = list(beats), list(positions)
         lead: int | None = None
         while len(beats) >= 2:
-            lead = _lead_in_beats(beats[0], beats[1] - beats[0], positions[0], beats_per_bar)
+            lead = _lead_in_beats(
+                beats[0], beats[1] - beats[0], positions[0], beats_per_bar, quarters_per_beat
+            )
             if lead is not None:
                 break
             beats, positions = beats[1:], positions[1:]  # first beat too early to place: drop it
@@ -83,7 +97,14 @@ class TickGrid:
                 anchors_t.append(float(time))
                 anchors_k.append((lead + index) * beat_ticks)
         final_bpm = _bpm(anchors_t[-2], anchors_t[-1], anchors_k[-2], anchors_k[-1], ticks_per_beat)
-        return cls(tuple(anchors_t), tuple(anchors_k), final_bpm, ticks_per_beat)
+        return cls(tuple(anchors_t), tuple(anchors_k), final_bpm, ticks_per_beat, lead * beat_ticks)
+
+    def lead_in_bpm(self) -> float | None:
+        """The lead-in's tempo in quarter notes per minute, rounded to 0.001 (as in `tempos`):
+        its `lead_ticks` last until the first placed beat. None without a lead-in."""
+        if not self.lead_ticks:
+            return None
+        return round(_bpm(0.0, self.times[1], 0, self.lead_ticks, self.ticks_per_beat), 3)
 
     def tempos(self) -> list[TempoChange]:
         """One tempo change per anchor segment (merging equal neighbours), bpm rounded to 0.001.
@@ -116,22 +137,32 @@ class TickGrid:
         return round(self.ticks[-1] + extra)
 
 
-def _lead_in_beats(first: float, interval: float, position: int, beats_per_bar: int) -> int | None:
+def _lead_in_beats(
+    first: float, interval: float, position: int, beats_per_bar: int, quarters_per_beat: float
+) -> int | None:
     """Whole beats to count before the first tracked beat, or None if it cannot be placed.
 
     The count must put the first downbeat on a bar line (count = position - 1 mod beats_per_bar)
-    and give the lead-in a tempo within [MIN_BPM, MAX_BPM]; a downbeat within a tenth of a beat
-    of time 0 is taken to sit at time 0 (count 0).
+    and give the lead-in, which lasts `first` seconds, a tempo within [MIN_BPM, MAX_BPM] quarter
+    notes per minute; of those counts, the one whose tempo is nearest (by ratio) the beats' own,
+    one per `interval` seconds. A downbeat within a tenth of a beat of time 0 is taken to sit at
+    time 0 (count 0).
     """
     if interval <= 0:
         return None
     if position == 1 and first <= 0.1 * interval:
         return 0
-    candidates = [position - 1 + beats_per_bar * j for j in range(0, 64)]
-    candidates = [c for c in candidates if c > 0]
-    best = min(candidates, key=lambda c: abs(c * interval - first))
-    bpm = 60.0 * best / first if first > 0 else float("inf")
-    return best if MIN_BPM <= bpm <= MAX_BPM * 2 else None
+    if first <= 0:
+        return None
+    most = math.floor(MAX_BPM * first / (60.0 * quarters_per_beat) + 1e-9)
+    counts = [
+        count
+        for count in range((position - 1) % beats_per_bar, most + 1, beats_per_bar)
+        if count > 0 and 60.0 * count * quarters_per_beat / first >= MIN_BPM - 1e-9
+    ]
+    if not counts:
+        return None
+    return min(counts, key=lambda count: abs(math.log(count * interval / first)))
 
 
 def _bpm(t0: float, t1: float, k0: int, k1: int, ticks_per_beat: int) -> float:

@@ -31,8 +31,9 @@ the beats to the simplified map instead would move notes by the map's residual: 
 by +-3 % over 16 bars, well inside one stretch, leaves up to a quarter of a beat between fitted
 and heard beats, enough to push a note onto the wrong sixteenth. The price of the choice is that
 the score's own seconds (ticks through its tempo map) follow the audio only as closely as the
-map fits the beats: within the fit's residual, plus the lead-in before the first beat, which is
-counted at the first stretch's tempo.
+map fits the beats: within the fit's residual (the lead-in before the first beat has a tempo of
+its own, `mir.grid.TickGrid.lead_in_bpm`, so the score reaches the first beat when the audio
+does).
 
 The tracker's timing fit lives here too (`smooth_beats`, step 5 of `mir.rhythm`): a robust
 local-quadratic fit of the beat times that stops at tempo steps, so that the stretches above

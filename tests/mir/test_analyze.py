@@ -7,6 +7,7 @@ import pytest
 
 from mir.analyze import Analysis, analyze
 from mir.audio import Audio
+from mir.grid import MAX_BPM, MIN_BPM
 from score_tokens.score import Score
 
 SECTION_KEYS = {
@@ -78,6 +79,20 @@ def test_downbeats_fall_on_bar_starts(abab_analysis: Analysis) -> None:
         sum(grid.to_tick(t) in bar_starts for t in abab_analysis.downbeats)
         >= len(abab_analysis.downbeats) - 1
     )
+
+
+def test_a_recording_that_starts_mid_bar_keeps_time_in_its_score(abab: Audio) -> None:
+    """A B A B cut 1.37 s in: the first tracked beat is a pickup (beat 4 at 0.13 s), and every
+    tracked beat still plays at its time in the score, the lead-in lasting as in the audio."""
+    start = int(1.37 * abab.sample_rate)
+    analysis = analyze(Audio(abab.samples[start:], abab.sample_rate), progress=False)
+    score, grid = analysis.to_score(), analysis.tick_grid()
+    assert analysis.beat_positions[0] != 1 and grid.lead_ticks > 0
+    errors = [score.tick_to_seconds(grid.to_tick(t)) - t for t in analysis.beats]
+    assert max(abs(e) for e in errors) < 0.005
+    assert all(MIN_BPM <= t.bpm <= MAX_BPM for t in score.tempos)
+    bar_starts = set(score.bar_starts())
+    assert all(grid.to_tick(t) in bar_starts for t in analysis.downbeats if t >= grid.times[1])
 
 
 def test_notes_and_lyrics_become_score_notes() -> None:

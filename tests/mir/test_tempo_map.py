@@ -11,6 +11,8 @@ import pytest
 import soundfile
 
 from mir.analyze import Analysis
+from mir.grid import MAX_BPM, MIN_BPM
+from mir.rhythm import beats_per_bar
 from mir.tempo import smooth_beats, tempo_stretches
 from score_tokens.score import Chord, Note, Score, TempoChange, TimeSignature, Track
 
@@ -111,6 +113,71 @@ def test_six_eight_beats_are_dotted_quarters_in_the_score() -> None:
     assert all(grid.to_tick(t) in bar_starts for t in analysis.downbeats[1:])  # [0] is at ~0
     ticks = np.array([n.tick for n in score.notes("bass")])
     assert np.all(np.abs(ticks - 720 * np.arange(len(times))) <= 0.05 * 720)
+
+
+def _pickup_analysis(first: float, position: int, bpm: float, time_signature: str) -> Analysis:
+    """48 beats at `bpm` (counted beats: dotted quarters in 6/8), the first at `first` seconds
+    and bar position `position`, with a note on every beat."""
+    per_bar = beats_per_bar(time_signature)
+    beats = [first + i * 60.0 / bpm for i in range(48)]
+    positions = [(position - 1 + i) % per_bar + 1 for i in range(48)]
+    return Analysis(
+        duration=beats[-1] + 0.5,
+        tempo=bpm,
+        beats=beats,
+        downbeats=[t for t, p in zip(beats, positions, strict=True) if p == 1],
+        beat_positions=positions,
+        time_signature=time_signature,
+        notes={"vocal": [], "piano": [], "guitar": [], "bass": [(t, t + 0.1, 36) for t in beats]},
+    )
+
+
+@pytest.mark.parametrize(
+    ("first", "position", "bpm", "time_signature", "lead_beats"),
+    [
+        (0.37, 2, 96.0, "4/4", 1),
+        (1.3, 3, 120.0, "3/4", 2),
+        (2.9, 4, 75.0, "4/4", 3),
+        (2.9, 1, 100.0, "4/4", 4),
+        (0.9, 2, 64.0, "6/8", 1),
+        (0.37, 4, 96.0, "4/4", 4),  # 3 beats in 0.37 s is 486 bpm: the beat is left in the lead-in
+    ],
+)
+def test_a_score_after_a_lead_in_keeps_time_with_the_beats(
+    first: float, position: int, bpm: float, time_signature: str, lead_beats: int
+) -> None:
+    """The lead-in before a first beat that is no downbeat at time 0 lasts as long in the score
+    as in the audio: every beat's tick plays at the beat's time."""
+    analysis = _pickup_analysis(first, position, bpm, time_signature)
+    score, grid = analysis.to_score(), analysis.tick_grid()
+    bar_ticks = score.bar_length(score.time_signatures[0])
+    beat_ticks = bar_ticks // beats_per_bar(time_signature)
+    assert grid.lead_ticks == lead_beats * beat_ticks
+    quarter_bpm = round(bpm * beat_ticks / TPB, 1)
+    assert [(t.tick, t.bpm) for t in score.tempos] == [
+        (0, grid.lead_in_bpm()),
+        (grid.lead_ticks, quarter_bpm),
+    ]
+    assert all(MIN_BPM <= t.bpm <= MAX_BPM for t in score.tempos)
+    for time in analysis.beats:
+        assert abs(score.tick_to_seconds(grid.to_tick(time)) - time) < 0.005
+    placed = [t for t in analysis.beats if t >= grid.times[1]]  # from the first placed beat on
+    assert all(grid.to_tick(t) == grid.beat_tick(t, beat_ticks) for t in placed)
+    downbeats = [grid.to_tick(t) for t in analysis.downbeats if t >= grid.times[1]]
+    assert downbeats[0] == bar_ticks  # bar 1 is the pickup bar, bar 2 the first whole one
+    assert all(tick % bar_ticks == 0 for tick in downbeats)
+    notes = [n.tick for n in score.notes("bass")]
+    assert notes == [grid.to_tick(t) for t in analysis.beats]
+
+
+def test_a_score_from_a_downbeat_at_time_zero_has_no_lead_in() -> None:
+    analysis = _pickup_analysis(0.01, 1, 96.0, "4/4")  # within a tenth of a beat of 0
+    score, grid = analysis.to_score(), analysis.tick_grid()
+    assert grid.lead_ticks == 0 and grid.lead_in_bpm() is None
+    assert [(t.tick, t.bpm) for t in score.tempos] == [(0, 96.0)]
+    assert [grid.beat_tick(t) for t in analysis.beats] == [TPB * i for i in range(48)]
+    # the first bar maps 0 s, not its downbeat at 0.01 s, to tick 0; the rest is on the beats
+    assert [n.tick for n in score.notes("bass")][4:] == [TPB * i for i in range(4, 48)]
 
 
 def _band_score(bpm: float, bars: int) -> Score:
