@@ -238,13 +238,17 @@ SECTION_KEYS = ("section_f05", "section_f3")
 def run_ours_analysis(take: Take, _: Any) -> Outputs:
     analysis = analyze(take.audio, progress=False)
     outputs = analysis.to_json_dict()
-    outputs["score_tempos"] = [[t.tick, t.bpm] for t in analysis.to_score().tempos]
+    lead_ticks = analysis.tick_grid().lead_ticks  # the lead-in before the first beat has its own
+    outputs["score_tempos"] = [
+        [t.tick, t.bpm] for t in analysis.to_score().tempos if not (lead_ticks and t.tick == 0)
+    ]
     return {k: v for k, v in outputs.items() if k not in ("notes", "lyrics")}
 
 
 def score_ours_analysis(outputs: Outputs, truth: GroundTruth) -> Metrics:
     """`evaluate`'s beat, harmony and section metrics, plus whether the meter is the truth's
-    and whether `score.json` has one tempo (every corpus piece is played at one tempo)."""
+    and whether `score.json` has one tempo after the lead-in (every corpus piece is played at
+    one tempo; audio before the first tracked beat gets a tempo of its own)."""
     metrics = evaluated((*BEAT_KEYS, *HARMONY_KEYS, *SECTION_KEYS))(outputs, truth)
     metrics["meter_right"] = float(outputs.get("time_signature") == truth.time_signature)
     tempos = outputs.get("score_tempos")

@@ -83,8 +83,14 @@ def global_condition(tracks: Iterable[str], sung_vocal: bool, tempo_bpm: float) 
 
 
 def score_tempo(score: Score) -> float:
-    """The tempo the score starts in (bpm)."""
-    return min(score.tempos, key=lambda t: t.tick).bpm
+    """The song's tempo (bpm): of the score's tempos, the one that lasts the most ticks (an
+    analyzed recording's score starts with a lead-in of its own tempo, up to the first tracked
+    beat; the corpus's scores have one tempo)."""
+    tempos = sorted(score.tempos, key=lambda t: t.tick)
+    end = max(score.last_event_tick(), tempos[-1].tick + 1)
+    stops = [t.tick for t in tempos[1:]] + [end]
+    lengths = [stop - tempo.tick for tempo, stop in zip(tempos, stops, strict=True)]
+    return tempos[lengths.index(max(lengths))].bpm
 
 
 def render_conditions(

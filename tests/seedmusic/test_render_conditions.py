@@ -42,3 +42,15 @@ def test_the_reference_embedding_is_a_flag_and_the_mean_and_std_of_each_channel(
 def test_reference_latents_of_the_wrong_shape_are_refused(shape: tuple[int, ...]) -> None:
     with pytest.raises(ValueError, match="reference latents"):
         reference_embedding(torch.zeros(shape), 1, 4)
+
+
+def test_the_song_tempo_is_the_longest_lasting_not_a_lead_in() -> None:
+    from score_tokens.score import TempoChange
+    from seedmusic.data.example_song import example_song
+    from seedmusic.render_conditions import score_tempo
+
+    score = example_song()
+    assert score_tempo(score) == score.tempos[0].bpm
+    song_bpm = score.tempos[0].bpm
+    score.tempos = [TempoChange(0, 187.0), TempoChange(score.ticks_per_beat, song_bpm)]
+    assert score_tempo(score) == song_bpm  # an analyzed recording's lead-in comes first
