@@ -32,7 +32,8 @@ edit` does:
 - transpose: bars 3-4 (1-based) up 2 semitones, every pitched track;
 - chord: bar 5's chord a fifth up (the bar's first chord, its quality kept);
 - lyrics: the first sung bar from bar 2 on gets new words with as many syllables ("la" and "na"
-  alternating), so the composer is not needed and only the phonemes change.
+  alternating), so the composer is not needed and only the phonemes change (a recording's
+  analysis has no words: each onset of its vocal notes counts as a syllable).
 
 Metrics (means over songs × edits where defined):
 
@@ -137,9 +138,12 @@ def edit_ops(score: Score, kind: str) -> list[EditOp] | None:
         root = PITCH_CLASS_NAMES[(chords[0].root + 7) % 12]
         suffix = "m" if chords[0].quality.startswith("min") else ""
         return [EditOp.parse("chord", f"5:{root}{suffix}")]
+    worded = any(n.lyric for n in score.notes("vocal"))  # else each vocal onset is a syllable's
     for bar in range(1, bars):
         start, stop = _bar_ticks(score, bar)
-        sung = [n for n in score.notes("vocal") if start <= n.tick < stop and n.lyric]
+        sung = {n.tick for n in score.notes("vocal") if start <= n.tick < stop and n.lyric}
+        if not worded:
+            sung = {n.tick for n in score.notes("vocal") if start <= n.tick < stop}
         if sung:
             words = " ".join("la" if i % 2 == 0 else "na" for i in range(len(sung)))
             return [EditOp.parse("lyrics", f"{bar + 1}:{words}")]

@@ -15,7 +15,9 @@ them. An event belongs to the bar that holds its onset. The operations (`EDIT_KI
 - `lyrics BARS:WORDS`: the words are syllabified as the composer's lyrics are
   (`seedmusic.composer.lyrics_input.word_syllables`, English phonemes from CMUdict). When there
   are as many syllables as vocal notes in BARS that start a syllable, each such note gets the
-  next syllable's text and phonemes and nothing else changes. Otherwise the composer's infill
+  next syllable's text and phonemes and nothing else changes (a score whose vocal has no words
+  at all, as an analyzed recording's without its lyrics, counts each onset of its vocal notes
+  as a syllable). Otherwise the composer's infill
   re-composes the melody and chords of BARS so that every new syllable is sung once (the band
   in those bars is re-arranged).
 - `chord BAR[.BEAT]:LABEL`: put a chord at BEAT (1-based, in the bar's time-signature beats:
@@ -489,9 +491,13 @@ def _moved_key(key: str, semitones: int) -> str:
 
 
 def _syllable_notes(score: Score, start: int, stop: int, language: str) -> list[int]:
-    """Indices (in time order) of the vocal notes starting in the bars that start a syllable."""
+    """Indices (in time order) of the vocal notes starting in the bars that start a syllable
+    (without any lyrics in the score: the first note of each vocal onset)."""
     first, last = bar_ticks(score, start, stop)
     vocal = sorted(score.notes("vocal"), key=lambda n: (n.tick, n.pitch, n.duration))
+    if not any(n.lyric for n in vocal):  # no words anywhere: each onset is a syllable's
+        onsets = [i for i, n in enumerate(vocal) if first <= n.tick < last]
+        return [i for i in onsets if i == 0 or vocal[i - 1].tick != vocal[i].tick]
     infos = syllables_from_note_lyrics([n.lyric for n in vocal], language)
     return [
         i

@@ -255,6 +255,18 @@ def test_melisma_notes_keep_no_lyric() -> None:
     assert [n.lyric for n in edited.notes("vocal")[:3]] == ["hel", None, "lo"]
 
 
+def test_a_vocal_without_any_words_takes_one_syllable_per_onset() -> None:
+    song = example_song()
+    for note in song.notes("vocal"):  # an analyzed recording without its lyrics
+        note.lyric, note.phonemes = None, ()
+    bar_two = [n for n in song.notes("vocal") if BAR <= n.tick < 2 * BAR]
+    words = " ".join(["la", "na", "la", "na", "la"][: len(bar_two)])
+    edited = edit(song, ("lyrics", f"2:{words}"))
+    assert [n.lyric for n in edited.notes("vocal") if BAR <= n.tick < 2 * BAR] == words.split()
+    assert in_bars(edited, "vocal", 1, 8) == in_bars(song, "vocal", 1, 8)
+    assert diff(song, edited) == [(1, 2)]
+
+
 def test_unequal_syllable_count_without_a_composer_is_a_user_error() -> None:
     with pytest.raises(
         UserError, match=r"--lyrics 2: fitting 4 syllables to the 3 sung .*composer"
