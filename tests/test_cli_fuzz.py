@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 
 from score_tokens.io import write_score
 from seedmusic.data.example_song import example_song
-from tests.seedmusic.tiny_neural import tiny_checkpoints
+from tests.seedmusic.tiny_neural import example_bars, tiny_checkpoints
 
 RATE = 24_000
 
@@ -302,14 +302,7 @@ def _check(
 def tiny_neural(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Tiny random checkpoints (a codec and a DiT that reads a reference) and a two-bar score."""
     folder = tiny_checkpoints(tmp_path_factory.mktemp("checkpoints"), reference=True)
-    score = example_song()
-    end = 2 * 4 * score.ticks_per_beat
-    for track in score.tracks.values():
-        track.notes[:] = [note for note in track.notes if note.tick < end]
-    score.chords = [chord for chord in score.chords if chord.tick < end]
-    score.sections = [section for section in score.sections if section.tick < end]
-    score.end_tick = end
-    write_score(score.validate(), folder / "two-bars.json")
+    write_score(example_bars(2), folder / "two-bars.json")
     return folder
 
 

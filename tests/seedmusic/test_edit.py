@@ -14,23 +14,15 @@ from score_tokens.edit import transpose
 from score_tokens.io import write_score
 from score_tokens.score import Score, TempoChange
 from seedmusic.cli import main
-from seedmusic.data.example_song import example_song
 from seedmusic.edit import changed_spans, edit_song
 from seedmusic.neural_render import NeuralRenderer, NeuralRenderSettings
-from tests.seedmusic.tiny_neural import tiny_checkpoints
+from tests.seedmusic.tiny_neural import example_bars, tiny_checkpoints
 
 RATE = 24000
 
 
 def four_bars() -> Score:
-    score = example_song()
-    end = 4 * 4 * score.ticks_per_beat
-    for track in score.tracks.values():
-        track.notes[:] = [note for note in track.notes if note.tick < end]
-    score.chords = [chord for chord in score.chords if chord.tick < end]
-    score.sections = [section for section in score.sections if section.tick < end]
-    score.end_tick = end
-    return score.validate()
+    return example_bars(4)
 
 
 def bar_two_transposed(score: Score) -> Score:

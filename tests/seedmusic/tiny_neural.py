@@ -12,6 +12,7 @@ from renderer.dit import DitConfig, LatentDiT
 from renderer.rvq import ResidualVQ, RvqConfig
 from renderer.vae import Vae, VaeConfig
 from score_tokens.frames import NUM_FRAME_FEATURES
+from score_tokens.score import Score
 from seedmusic.render_conditions import global_width
 
 
@@ -32,3 +33,17 @@ def tiny_checkpoints(folder: Path, latent_dim: int = 8, reference: bool = False)
     )
     LatentDiT(config).save_pretrained(folder / "dit")
     return folder
+
+
+def example_bars(bars: int) -> Score:
+    """The example song's first `bars` bars of 4/4 (notes, chords and sections starting in them)."""
+    from seedmusic.data.example_song import example_song
+
+    score = example_song()
+    end = bars * 4 * score.ticks_per_beat
+    for track in score.tracks.values():
+        track.notes[:] = [note for note in track.notes if note.tick < end]
+    score.chords = [chord for chord in score.chords if chord.tick < end]
+    score.sections = [section for section in score.sections if section.tick < end]
+    score.end_tick = end
+    return score.validate()
