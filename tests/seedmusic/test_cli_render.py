@@ -21,7 +21,7 @@ from score_tokens.score import Score
 from seedmusic.cli import main
 from seedmusic.data.example_song import example_song
 from seedmusic.outputs import write_all_or_nothing
-from tests.seedmusic.tiny_neural import tiny_checkpoints
+from tests.seedmusic.tiny_neural import example_bars, tiny_checkpoints
 
 STEMS = ("vocal", "accompaniment", "bass", "piano", "guitar", "drums")
 SCORE_FILES = ("score.json", "score.mid", "score.musicxml", "score.png")
@@ -29,14 +29,7 @@ SCORE_FILES = ("score.json", "score.mid", "score.musicxml", "score.png")
 
 def short_song(bars: int) -> Score:
     """The example song's first `bars` bars (vocal with lyrics, bass, piano, guitar, drums)."""
-    score = example_song()
-    end = bars * 4 * score.ticks_per_beat
-    for track in score.tracks.values():
-        track.notes[:] = [note for note in track.notes if note.tick < end]
-    score.chords = [chord for chord in score.chords if chord.tick < end]
-    score.sections = [section for section in score.sections if section.tick < end]
-    score.end_tick = end
-    return score.validate()
+    return example_bars(bars)
 
 
 @pytest.fixture(scope="module")
