@@ -59,7 +59,11 @@ def test_the_edits_follow_the_module_docstring() -> None:
     assert chord is not None and chord[0].start == 4 and chord[0].label == "B:maj"  # E + 7
     assert lyrics is not None and lyrics[0].start == 2 and lyrics[0].words == "la na"
     assert edit_ops(_song(3), "transpose") is None and edit_ops(_song(4), "chord") is None
-    assert edit_ops(_song(6, lyrics=False), "lyrics") is None
+    wordless = edit_ops(_song(6, lyrics=False), "lyrics")  # an analysis: each onset a syllable
+    assert wordless is not None and wordless[0].start == 2 and wordless[0].words == "la na"
+    instrumental = _song(6)
+    instrumental.tracks["vocal"].notes = []
+    assert edit_ops(instrumental, "lyrics") is None
 
 
 def test_preservation_looks_only_outside_the_spans_and_seams_only_inside_the_song() -> None:
