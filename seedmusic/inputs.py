@@ -359,8 +359,9 @@ def _repair_overlaps(score: Score, name: str) -> None:
     """End each note where the next note of its pitch on its track starts (in place, logged)."""
     repaired: dict[str, tuple[int, int]] = {}
     for track_name, track in score.tracks.items():
-        if _has_overlaps(track.notes):
-            track.notes, shortened, dropped = _without_overlaps(track.notes)
+        notes, shortened, dropped = _without_overlaps(track.notes)
+        if shortened or dropped:
+            track.notes = notes
             repaired[track_name] = (shortened, dropped)
     if repaired:
         parts = []
@@ -376,17 +377,9 @@ def _repair_overlaps(score: Score, name: str) -> None:
         logger.warning("%s: notes of one pitch overlapped on a track; %s", name, "; ".join(parts))
 
 
-def _has_overlaps(notes: list[Note]) -> bool:
-    ends: dict[int, int] = {}
-    for note in sorted(notes, key=lambda n: n.tick):
-        if note.tick < ends.get(note.pitch, -1):
-            return True
-        ends[note.pitch] = max(ends.get(note.pitch, -1), note.end)
-    return False
-
-
 def _without_overlaps(notes: list[Note]) -> tuple[list[Note], int, int]:
-    """`(notes, shortened, dropped)`: no two notes of a pitch sound at once (see the table)."""
+    """`(notes, shortened, dropped)`: no two notes of a pitch sound at once (see the table);
+    `notes` itself is only changed where a note is shortened."""
     last: dict[int, Note] = {}
     kept: list[Note] = []
     shortened = dropped = 0
