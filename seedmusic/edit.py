@@ -25,6 +25,7 @@ from __future__ import annotations
 import logging
 import math
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -158,11 +159,14 @@ def edit_song(
     crossfade: float = CROSSFADE_SECONDS,
     reference: bool = True,
     in_place: bool = False,
+    spans: Sequence[Span] | None = None,
 ) -> EditedSong:
     """Re-render the bars of `audio` (`[C, S]` float at `sample_rate`) where `edited` differs
     from `original` (see the module docstring). `reference=False` gives a DiT that reads a
     reference embedding none (to measure what the reference does). `in_place` writes the new
     bars into `audio` itself instead of a copy (an hour of 48 kHz stereo is 1.4 GB as float64).
+    `spans` re-renders those bars instead of the ones the scores differ in: with `edited` the
+    same as `original`, a retake of them (what the renderer does to bars nothing asked to change).
 
     Raises:
         UserError: the edit changes nothing.
@@ -171,7 +175,7 @@ def edit_song(
     source_length = audio.shape[1]
     audio = _lengthened(audio, sample_rate, original, edited)  # [C, S] (S grows when extended)
     seconds = audio.shape[1] / sample_rate
-    spans = changed_spans(original, edited, seconds)
+    spans = changed_spans(original, edited, seconds) if spans is None else list(spans)
     if not spans:
         raise UserError("the edited score is the same as the song's score: nothing to re-render")
     timings: dict[str, float] = {"encode": 0.0, "dit": 0.0, "vae": 0.0}

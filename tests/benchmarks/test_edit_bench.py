@@ -140,6 +140,8 @@ def test_the_benchmark_prints_its_tables_and_keeps_every_sample_outside_the_span
     assert record["rows"], out
     assert {row["source"] for row in record["rows"]} <= set(SOURCES)
     assert all(row["edited"]["outside_max_diff"] == 0.0 for row in record["rows"])
+    assert all(row["retake"]["timbre"] >= 0.0 for row in record["rows"])
+    assert "within 5 % of the retake" in out
     assert record["speed"]["render_s"] > 0 and record["speed"]["edit_4_bars_s"] > 0
 
 

@@ -15,6 +15,7 @@ from score_tokens.io import write_score
 from score_tokens.score import Score, TempoChange
 from seedmusic.cli import main
 from seedmusic.edit import changed_spans, edit_song
+from seedmusic.errors import UserError
 from seedmusic.neural_render import NeuralRenderer, NeuralRenderSettings
 from tests.seedmusic.tiny_neural import example_bars, tiny_checkpoints
 
@@ -68,6 +69,24 @@ def test_only_the_span_changes_and_the_rest_is_the_source(renderer: NeuralRender
     )
     assert result.unchanged_seconds == pytest.approx(seconds * 3 / 4, abs=1e-3)
     assert set(result.timings) == {"encode", "dit", "vae"}
+
+
+def test_a_retake_re_renders_the_spans_given_with_the_score_unchanged(
+    renderer: NeuralRenderer,
+) -> None:
+    score = four_bars()
+    seconds = score.duration_seconds()
+    source = np.random.default_rng(1).uniform(-0.3, 0.3, size=(1, round(seconds * RATE)))
+    settings = NeuralRenderSettings(steps=2, window=300, overlap=50)
+    (span,) = changed_spans(score, bar_two_transposed(score), seconds)
+    result = edit_song(renderer, source, RATE, score, score.copy(), settings=settings, spans=[span])
+    assert result.spans == [span]
+    start, end = round(span.start * RATE), round(span.end * RATE)
+    np.testing.assert_array_equal(result.audio[:, :start], source[:, :start])
+    np.testing.assert_array_equal(result.audio[:, end:], source[:, end:])
+    assert not np.allclose(result.audio[:, start:end], source[:, start:end])
+    with pytest.raises(UserError, match="nothing to re-render"):
+        edit_song(renderer, source, RATE, score, score.copy(), settings=settings)
 
 
 @pytest.fixture(scope="module")
