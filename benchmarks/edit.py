@@ -5,7 +5,7 @@ speed.
         [--max-recordings N] [--dit checkpoints/dit] [--codec checkpoints/codec] [--split test]
         [--pieces 4] [--seconds 30] [--long-seconds 180] [--steps 16] [--guidance 2.0]
         [--seed 0] [--threads 1] [--transcriber checkpoints/transcriber] [--no-reference]
-        [--json OUT]
+        [--no-spectral-match] [--json OUT]
 
 (at least one of `--corpus` and `--recordings`).
 
@@ -261,6 +261,28 @@ class Results:
     speed: dict[str, float] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class Editing:
+    """How the benchmark edits and listens: the renderer and `edit_song`'s options, and our MIR."""
+
+    renderer: NeuralRenderer
+    analyse: Analyse
+    seed: int
+    settings: NeuralRenderSettings
+    reference: bool = True
+    match_spectrum: bool = True
+
+    def edit(
+        self, audio: np.ndarray, score: Score, edited: Score, spans: Sequence[Span] | None = None
+    ) -> EditedSong:
+        """`edit_song` on `audio` (`[S]` at the renderer's rate) with these options."""
+        return edit_song(
+            self.renderer, audio[None].astype(np.float64), self.renderer.sample_rate, score,
+            edited, self.seed, self.settings, reference=self.reference, spans=spans,
+            match_spectrum=self.match_spectrum,
+        )  # fmt: skip
+
+
 def run_song(
     results: Results,
     source_name: str,
@@ -268,17 +290,14 @@ def run_song(
     score: Score,
     truth: GroundTruth,
     audio: np.ndarray,
-    renderer: NeuralRenderer,
-    analyse: Analyse,
-    seed: int,
-    settings: NeuralRenderSettings,
-    reference: bool = True,
+    editing: Editing,
     analysis: Analysis | None = None,
 ) -> None:
     """Every edit of one song (`audio` `[S]` at the renderer's rate, `score` its score and
     `truth` what the unedited column is scored against), scored into `results` under
-    `song_id` (`reference`: see `edit_song`; `analysis`: `analyse(audio)` when already made)."""
-    rate = renderer.sample_rate
+    `song_id` (`analysis`: `editing.analyse(audio)` when already made)."""
+    analyse = editing.analyse
+    rate = editing.renderer.sample_rate
     seconds = audio.size / rate
     source_analysis = analysis if analysis is not None else analyse(audio)
     for kind in EDITS:
@@ -287,16 +306,7 @@ def run_song(
             continue
         try:
             edited_score = apply_edits(score, ops)
-            edited = edit_song(
-                renderer,
-                audio[None].astype(np.float64),
-                rate,
-                score,
-                edited_score,
-                seed,
-                settings,
-                reference=reference,
-            )
+            edited = editing.edit(audio, score, edited_score)
         except UserError as exc:
             logger.warning("%s, %s: %s", song_id, kind, exc)
             continue
@@ -322,8 +332,7 @@ def run_song(
         if kind == "transpose":
             before["shift"] = float(chroma_shift(audio, audio, rate, edited.spans) == 0)
         results.unedited[source_name][kind].add(before)
-        again = retake_metrics(audio, score, truth, edited.spans, renderer, analyse, seed, settings,
-                               reference, transposed=kind == "transpose")  # fmt: skip
+        again = retake_metrics(editing, audio, score, truth, edited.spans, kind == "transpose")
         results.retake[source_name][kind].add(again)
         results.rows.append(
             {"piece": song_id, "source": source_name, "edit": kind,
@@ -333,26 +342,20 @@ def run_song(
 
 
 def retake_metrics(
+    editing: Editing,
     audio: np.ndarray,
     score: Score,
     truth: GroundTruth,
     spans: Sequence[Span],
-    renderer: NeuralRenderer,
-    analyse: Analyse,
-    seed: int,
-    settings: NeuralRenderSettings,
-    reference: bool,
     transposed: bool,
 ) -> dict[str, float | None]:
     """The spans of `audio` re-rendered from the unedited `score` (a retake: `edit_song` with
     `spans`), scored against `truth` as an edit is against the edited score: the renderer's own
     adherence on those bars in that song, which the edit's compliance is held to. With
     `transposed`, `shift` says whether the retake keeps the source's key (chroma shift 0)."""
-    rate = renderer.sample_rate
-    retake = edit_song(renderer, audio[None].astype(np.float64), rate, score, score, seed,
-                       settings, reference=reference, spans=spans)  # fmt: skip
-    out = retake.audio[0].astype(np.float32)
-    metrics = span_compliance(analyse(out), truth, spans)
+    rate = editing.renderer.sample_rate
+    out = editing.edit(audio, score, score, spans).audio[0].astype(np.float32)
+    metrics = span_compliance(editing.analyse(out), truth, spans)
     if transposed:
         metrics["shift"] = float(chroma_shift(audio, out, rate, spans) == 0)
     metrics["timbre"] = span_timbre(audio, out, rate, spans)
@@ -389,25 +392,13 @@ def load_recordings(
     return loaded
 
 
-def run_recording(
-    results: Results,
-    path: Path,
-    audio: np.ndarray,
-    renderer: NeuralRenderer,
-    analyse: Analyse,
-    seed: int,
-    settings: NeuralRenderSettings,
-    reference: bool = True,
-) -> None:
+def run_recording(results: Results, path: Path, audio: np.ndarray, editing: Editing) -> None:
     """Every edit of a recording (`audio` `[S]` at the renderer's rate), its score our MIR's
     analysis of it and its truth that score's (module docstring)."""
-    analysis = analyse(audio)
+    analysis = editing.analyse(audio)
     score = analysis.to_score()
-    truth = trim_truth(ground_truth_from_score(score), audio.size / renderer.sample_rate)
-    run_song(
-        results, "recording", path.name, score, truth, audio, renderer, analyse, seed, settings,
-        reference=reference, analysis=analysis,
-    )  # fmt: skip
+    truth = trim_truth(ground_truth_from_score(score), audio.size / editing.renderer.sample_rate)
+    run_song(results, "recording", path.name, score, truth, audio, editing, analysis)
 
 
 def measure_speed(
@@ -540,6 +531,12 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="give a DiT that reads a reference embedding none (what the reference does)",
     )
+    parser.add_argument(
+        "--no-spectral-match",
+        action="store_true",
+        help="keep the renderer's spectral balance in the re-rendered bars (edit_song's default"
+        " matches the source's)",
+    )
     parser.add_argument("--json", type=Path, help="also write the results here")
     return parser
 
@@ -584,17 +581,17 @@ def main(argv: Sequence[str] | None = None) -> None:
         ]
         if not clips:
             parser.exit(2, f"error: no {args.split} piece with notes in {args.corpus}\n")
-    reference = not args.no_reference
+    editing = Editing(
+        renderer, analyse, args.seed, settings, reference=not args.no_reference,
+        match_spectrum=not args.no_spectral_match,
+    )  # fmt: skip
     for clip in tqdm(clips, desc="songs", unit="piece", disable=not clips):
         neural, _ = renderer.render(clip.score, seed=args.seed, settings=settings)
         songs = {"real audio": clip.mix, "neural render": fit_length(neural["mix"], clip.length)}
         for name, audio in songs.items():
-            run_song(
-                results, name, clip.piece.id, clip.score, clip.truth, audio, renderer, analyse,
-                args.seed, settings, reference=reference,
-            )  # fmt: skip
+            run_song(results, name, clip.piece.id, clip.score, clip.truth, audio, editing)
     for path, audio in tqdm(recordings, desc="recordings", unit="file"):
-        run_recording(results, path, audio, renderer, analyse, args.seed, settings, reference)
+        run_recording(results, path, audio, editing)
     if corpus is not None and args.long_seconds > 0:
         longest = max(corpus.pieces(args.split), key=lambda piece: piece.seconds)
         results.speed = measure_speed(

@@ -4,7 +4,8 @@
     diff(score, edited) ─► bar spans ─► frame spans
     for each span: the DiT inpaints its frames, conditioned on the edited score's frames, with the
         original latents around it (`context` frames each side) as known frames, re-imposed at
-        every step ─► VAE decode of that window ─► the span's audio
+        every step ─► VAE decode of that window ─► one gain per mel band giving the span the
+        source's long-term spectrum there (±6 dB at most) ─► the span's audio
     output = the source, sample for sample, outside the spans; the new audio inside them, with
         crossfades `crossfade` seconds long just inside each seam, of constant power for the
         correlation the two sides have there (equal-power when they are unrelated)
@@ -48,6 +49,13 @@ MONO_BLOCK = 1 << 20
 """Samples the source is mixed down to mono at a time."""
 FULL_SCALE = 0.999
 LIMITER_SECONDS = 0.005
+MATCH_BANDS = 40
+"""Mel bands of the spectral match (`_spectrum_matched`)."""
+MATCH_MAX_DB = 6.0
+"""The most the spectral match turns a band up or down."""
+MATCH_FFT = 2048
+MATCH_SILENCE = 1e-3
+"""RMS under which a stretch is too quiet to match a spectrum to (or from)."""
 
 
 @dataclass(frozen=True)
@@ -160,6 +168,7 @@ def edit_song(
     reference: bool = True,
     in_place: bool = False,
     spans: Sequence[Span] | None = None,
+    match_spectrum: bool = True,
 ) -> EditedSong:
     """Re-render the bars of `audio` (`[C, S]` float at `sample_rate`) where `edited` differs
     from `original` (see the module docstring). `reference=False` gives a DiT that reads a
@@ -167,6 +176,8 @@ def edit_song(
     bars into `audio` itself instead of a copy (an hour of 48 kHz stereo is 1.4 GB as float64).
     `spans` re-renders those bars instead of the ones the scores differ in: with `edited` the
     same as `original`, a retake of them (what the renderer does to bars nothing asked to change).
+    `match_spectrum` gives each re-rendered span the source's spectral balance
+    (`_spectrum_matched`).
 
     Raises:
         UserError: the edit changes nothing.
@@ -188,9 +199,11 @@ def edit_song(
     cond = torch.from_numpy(frames)[None]  # [1, F, T]
     started = time.perf_counter()
     song = None
+    played = math.ceil(source_length / sample_rate * frame_rate)  # frames the source covers
     if renderer.takes_reference and reference:
-        played = round(source_length / sample_rate * renderer.sample_rate)
-        song = renderer.reference_latents(mono[:played])
+        song = renderer.reference_latents(
+            mono[: round(source_length / sample_rate * renderer.sample_rate)]
+        )
     global_vector = renderer.global_vector(glob, song)  # [1, G]
     timings["encode"] += time.perf_counter() - started
     ceiling = _ceiling(audio)
@@ -213,6 +226,12 @@ def edit_song(
         window = renderer.decode(
             renderer.dit.denormalize(work[..., lo:hi]), (hi - lo) * renderer.codec.hop_length
         )
+        if match_spectrum:
+            hop = renderer.codec.hop_length
+            target = _match_target(mono, a * hop, b * hop, played * hop)
+            window = _spectrum_matched(
+                window, target, (a - lo) * hop, (b - lo) * hop, renderer.sample_rate
+            )
         timings["vae"] += time.perf_counter() - started
         new = _to_source_format(window, renderer.sample_rate, sample_rate, audio.shape[0])
         offset = round(lo / frame_rate * sample_rate)  # the window's first sample in the song
@@ -277,6 +296,52 @@ def _inpaint(
             score_frames=cond[..., lo:hi],
         )
     return work
+
+
+def _match_target(mono: np.ndarray, start: int, stop: int, played: int) -> np.ndarray:
+    """The source audio whose spectrum a span re-rendered over samples [start, stop) of `mono`
+    is matched to: those same samples (the bars it replaces), or, for bars appended after the
+    source's end (`played`), as many samples just before it."""
+    if start < played:
+        return mono[start : min(stop, played)]
+    return mono[max(0, played - (stop - start)) : played]
+
+
+def _spectrum_matched(
+    wav: np.ndarray, target: np.ndarray, start: int, stop: int, rate: int
+) -> np.ndarray:
+    """`wav` (mono at `rate`) filtered by one fixed gain per mel band, so that its long-term
+    spectrum over samples [start, stop) matches `target`'s (gains within ±`MATCH_MAX_DB`, smooth
+    across frequency). The DiT knows the sound of its training SoundFonts only: bars it
+    re-renders in a recording have their own spectral balance, which this gives back the song's.
+    `wav` comes back as it was when either stretch is near silence or shorter than one FFT."""
+    import librosa
+
+    part = wav[start:stop]
+    if min(part.size, target.size) < MATCH_FFT or min(_rms(part), _rms(target)) < MATCH_SILENCE:
+        return wav
+    bands = librosa.filters.mel(sr=rate, n_fft=MATCH_FFT, n_mels=MATCH_BANDS)  # [M, F]
+
+    def band_power(x: np.ndarray) -> np.ndarray:  # [MATCH_BANDS]
+        spectrum = np.abs(librosa.stft(x, n_fft=MATCH_FFT, hop_length=MATCH_FFT // 4)) ** 2
+        return bands @ spectrum.mean(axis=1) + 1e-12
+
+    gain_db = 10.0 * np.log10(band_power(target) / band_power(part))
+    gain_db = np.clip(gain_db, -MATCH_MAX_DB, MATCH_MAX_DB)
+    weight = bands.sum(axis=0)  # [F]: how much of each bin the bands cover
+    covered = np.nonzero(weight > 1e-12)[0]
+    bins = np.interp(
+        np.arange(weight.size), covered, (bands.T @ gain_db)[covered] / weight[covered]
+    )
+    stft = librosa.stft(wav, n_fft=MATCH_FFT, hop_length=MATCH_FFT // 4)  # [F, frames]
+    out = librosa.istft(
+        stft * 10.0 ** (bins[:, None] / 20.0), hop_length=MATCH_FFT // 4, length=wav.size
+    )
+    return out.astype(wav.dtype)
+
+
+def _rms(x: np.ndarray) -> float:
+    return float(np.sqrt(np.mean(np.square(x, dtype=np.float64)))) if x.size else 0.0
 
 
 def _ceiling(audio: np.ndarray) -> float:

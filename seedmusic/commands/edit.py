@@ -9,8 +9,9 @@ file: then our MIR analyzes it first and the analysis's score is the one edited 
 analyze` writes it; edit that `score.json`). The bars where the edited score differs are
 inpainted by the neural renderer's DiT, conditioned on the edited score, with the song's own
 latents around them; outside those bars `DIR/song.wav` is the source, sample for sample (same
-rate, channels, length and sample format), with short equal-power crossfades just inside each
-re-rendered span. Instead of `--score`, the edit operations of `seedmusic score edit`
+rate, channels, length and sample format), with short constant-power crossfades just inside each
+re-rendered span; the new bars are filtered to the source's spectral balance in them (one gain
+per mel band, at most 6 dB; `--no-spectral-match` keeps the renderer's). Instead of `--score`, the edit operations of `seedmusic score edit`
 (`--transpose`, `--lyrics`, `--chord`, `--regenerate`, `--tempo`, `--extend`) apply to the song's score; `--extend N[:WORDS]` appends N bars, composed and rendered as the song's continuation (the song grows; everything before the new bars is the source). Writes `song.wav`, the edited score files and `edit.json`:
 `{"spans": [{"bars": [5, 6], "start": s, "end": s}], "unchanged_seconds": s}` (bars 1-based,
 inclusive, as in `score.png`), plus `summary.json` (timings, seed).
@@ -67,6 +68,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument(
         "--seed", type=int, default=0, metavar="N", help="of the renderer and the composer"
     )
+    parser.add_argument(
+        "--no-spectral-match",
+        action="store_true",
+        help="keep the renderer's own spectral balance in the new bars (default: the source's)",
+    )
     add_edit_arguments(parser)
     parser.add_argument("-o", "--output", type=Path, required=True, metavar="DIR")
     parser.set_defaults(func=run)
@@ -89,12 +95,22 @@ def run(args: argparse.Namespace) -> int:
     edited = given if given is not None else edited_score(args, original, ops)
     loaded = time.perf_counter() - started
     renderer = NeuralRenderer.from_pretrained()
-    result = edit_song(renderer, audio, rate, original, edited, seed=args.seed, in_place=True)
+    result = edit_song(
+        renderer,
+        audio,
+        rate,
+        original,
+        edited,
+        seed=args.seed,
+        in_place=True,
+        match_spectrum=not args.no_spectral_match,
+    )
     summary = {
         "source": str(args.source),
         "score": None if args.score is None else str(args.score),
         "operations": [list(edit) for edit in args.edits or []],
         "seed": args.seed,
+        "spectral_match": not args.no_spectral_match,
         **result.to_json(),
         "timings": {"load": round(loaded, 3), **result.timings},
     }

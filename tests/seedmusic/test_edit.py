@@ -259,3 +259,42 @@ def test_splicing_a_copy_of_the_song_changes_nothing_and_no_sample_passes_the_ce
     assert np.abs(out).max() <= 0.8 + 1e-9
     untouched = np.r_[0 : round(0.5 * rate), round(1.5 * rate) : 2 * rate]
     np.testing.assert_array_equal(out[:, untouched], song[:, untouched])
+
+
+def _band_db(x: np.ndarray, rate: int) -> np.ndarray:
+    import librosa
+
+    spectrum = np.abs(librosa.stft(x, n_fft=2048, hop_length=512)) ** 2
+    bands = librosa.filters.mel(sr=rate, n_fft=2048, n_mels=40)
+    return 10 * np.log10(bands @ spectrum.mean(axis=1) + 1e-12)
+
+
+def test_the_spectral_match_gives_the_span_the_sources_balance_within_its_limits() -> None:
+    from scipy.signal import butter, sosfilt
+
+    from seedmusic.edit import MATCH_MAX_DB, _spectrum_matched
+
+    rng = np.random.default_rng(0)
+    bright = rng.normal(0.0, 0.1, 3 * RATE).astype(np.float32)  # the DiT's render: white
+    dark = sosfilt(butter(2, 1500, fs=RATE, output="sos"), rng.normal(0.0, 0.1, 3 * RATE))
+    start, stop = RATE // 2, 5 * RATE // 2
+    matched = _spectrum_matched(bright, dark.astype(np.float32), start, stop, RATE)
+    assert matched.dtype == np.float32 and matched.shape == bright.shape
+    before = np.abs(_band_db(bright[start:stop], RATE) - _band_db(dark, RATE))
+    after = np.abs(_band_db(matched[start:stop], RATE) - _band_db(dark, RATE))
+    within = before < MATCH_MAX_DB - 1  # bands the match may reach
+    assert within.sum() >= 10 and after[within].max() < 1.5 < before[within].max()
+    loud = _spectrum_matched(bright, 100 * bright, start, stop, RATE)  # +40 dB asked: MATCH_MAX_DB given
+    gain = _band_db(loud[start:stop], RATE) - _band_db(bright[start:stop], RATE)
+    np.testing.assert_allclose(gain, MATCH_MAX_DB, atol=0.5)
+    silent = np.zeros_like(bright)
+    assert _spectrum_matched(bright, silent, start, stop, RATE) is bright
+
+
+def test_appended_bars_match_the_stretch_before_the_songs_end() -> None:
+    from seedmusic.edit import _match_target
+
+    mono = np.arange(100.0)
+    np.testing.assert_array_equal(_match_target(mono, 20, 40, 80), mono[20:40])
+    np.testing.assert_array_equal(_match_target(mono, 70, 90, 80), mono[70:80])
+    np.testing.assert_array_equal(_match_target(mono, 80, 100, 80), mono[60:80])
