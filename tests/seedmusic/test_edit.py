@@ -160,6 +160,14 @@ def test_the_edit_verb_writes_the_song_the_score_and_edit_json(
     end = round(edit["spans"][0]["end"] * 44100)
     assert (after[:start] == before[:start]).all() and (after[end:] == before[end:]).all()
     assert (after[start:end] != before[start:end]).any()
+    assert json.loads((out / "summary.json").read_text())["spectral_match"] is True
+    raw = tmp_path / "raw"
+    args = ["edit", str(song), "--score", str(tmp_path / "edited.json"), "--no-spectral-match"]
+    assert main([*args, "-o", str(raw)]) == 0
+    assert json.loads((raw / "summary.json").read_text())["spectral_match"] is False
+    unmatched, _ = sf.read(raw / "song.wav", dtype="int16")
+    assert (unmatched[:start] == before[:start]).all()
+    assert (unmatched[start:end] != after[start:end]).any()
 
 
 def test_bad_edits_are_one_error_line(
@@ -284,7 +292,9 @@ def test_the_spectral_match_gives_the_span_the_sources_balance_within_its_limits
     after = np.abs(_band_db(matched[start:stop], RATE) - _band_db(dark, RATE))
     within = before < MATCH_MAX_DB - 1  # bands the match may reach
     assert within.sum() >= 10 and after[within].max() < 1.5 < before[within].max()
-    loud = _spectrum_matched(bright, 100 * bright, start, stop, RATE)  # +40 dB asked: MATCH_MAX_DB given
+    loud = _spectrum_matched(
+        bright, 100 * bright, start, stop, RATE
+    )  # +40 dB asked: MATCH_MAX_DB given
     gain = _band_db(loud[start:stop], RATE) - _band_db(bright[start:stop], RATE)
     np.testing.assert_allclose(gain, MATCH_MAX_DB, atol=0.5)
     silent = np.zeros_like(bright)
