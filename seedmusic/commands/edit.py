@@ -11,7 +11,7 @@ inpainted by the neural renderer's DiT, conditioned on the edited score, with th
 latents around them; outside those bars `DIR/song.wav` is the source, sample for sample (same
 rate, channels, length and sample format), with short constant-power crossfades just inside each
 re-rendered span; the new bars are filtered to the source's spectral balance in them (one gain
-per mel band, at most 6 dB; `--no-spectral-match` keeps the renderer's). Instead of `--score`, the edit operations of `seedmusic score edit`
+per half-octave band, at most 6 dB; `--no-spectral-match` keeps the renderer's). Instead of `--score`, the edit operations of `seedmusic score edit`
 (`--transpose`, `--lyrics`, `--chord`, `--regenerate`, `--tempo`, `--extend`) apply to the song's score; `--extend N[:WORDS]` appends N bars, composed and rendered as the song's continuation (the song grows; everything before the new bars is the source). Writes `song.wav`, the edited score files and `edit.json`:
 `{"spans": [{"bars": [5, 6], "start": s, "end": s}], "unchanged_seconds": s}` (bars 1-based,
 inclusive, as in `score.png`), plus `summary.json` (timings, seed).
