@@ -130,6 +130,26 @@ def changed_spans(original: Score, edited: Score, seconds: float) -> list[Span]:
     return _merged(spans)
 
 
+def with_retakes(
+    original: Score, edited: Score, seconds: float, bars: Sequence[tuple[int, int]]
+) -> list[Span]:
+    """The spans where `edited` differs from `original` (`changed_spans`) and the bars
+    [first, stop) of `bars` (0-based, of `edited`) re-rendered as they are, merged; bars that
+    start after the song's end (`seconds`) are left out."""
+    starts = edited.bar_starts()
+    spans = changed_spans(original, edited, seconds)
+    for first, stop in bars:
+        start = edited.tick_to_seconds(starts[first])
+        end = (
+            edited.tick_to_seconds(starts[stop])
+            if stop < len(starts)
+            else max(seconds, edited.duration_seconds())
+        )
+        if start < seconds:
+            spans.append(Span(first, stop, start, min(end, seconds)))
+    return _merged(spans)
+
+
 def _timing_moves(
     original: Score, edited: Score, a_starts: list[int], b_starts: list[int], bar: int
 ) -> bool:
@@ -175,6 +195,7 @@ def edit_song(
     in_place: bool = False,
     spans: Sequence[Span] | None = None,
     match_spectrum: bool = True,
+    retakes: Sequence[tuple[int, int]] = (),
 ) -> EditedSong:
     """Re-render the bars of `audio` (`[C, S]` float at `sample_rate`) where `edited` differs
     from `original` (see the module docstring). `reference=False` gives a DiT that reads a
@@ -182,6 +203,8 @@ def edit_song(
     bars into `audio` itself instead of a copy (an hour of 48 kHz stereo is 1.4 GB as float64).
     `spans` re-renders those bars instead of the ones the scores differ in: with `edited` the
     same as `original`, a retake of them (what the renderer does to bars nothing asked to change).
+    `retakes` (bars [first, stop), 0-based) are re-rendered beside the changed bars
+    (`with_retakes`).
     `match_spectrum` gives each re-rendered span the source's spectral balance
     (`_spectrum_matched`).
 
@@ -192,7 +215,9 @@ def edit_song(
     source_length = audio.shape[1]
     audio = _lengthened(audio, sample_rate, original, edited)  # [C, S] (S grows when extended)
     seconds = audio.shape[1] / sample_rate
-    spans = changed_spans(original, edited, seconds) if spans is None else list(spans)
+    if spans is None:
+        spans = with_retakes(original, edited, seconds, retakes)
+    spans = list(spans)
     if not spans:
         raise UserError("the edited score is the same as the song's score: nothing to re-render")
     timings: dict[str, float] = {"encode": 0.0, "dit": 0.0, "vae": 0.0}

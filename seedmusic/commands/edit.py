@@ -3,6 +3,7 @@
     seedmusic edit out/song/ --score edited.json -o out/edited/
     seedmusic edit recording.wav --score edited.json -o out/edited/
     seedmusic edit out/song/ --chord 5:Am --transpose 9-12:2 -o out/edited/
+    seedmusic edit out/song/ --retake 5-6 --seed 3 -o out/retaken/
 
 SOURCE is a `render`/`generate` output folder (its `song.wav` and `score.json`) or any audio
 file: then our MIR analyzes it first and the analysis's score is the one edited (`seedmusic
@@ -12,7 +13,8 @@ latents around them; outside those bars `DIR/song.wav` is the source, sample for
 rate, channels, length and sample format), with short constant-power crossfades just inside each
 re-rendered span; the new bars are filtered to the source's spectral balance in them (one gain
 per half-octave band, at most 6 dB; `--no-spectral-match` keeps the renderer's). Instead of `--score`, the edit operations of `seedmusic score edit`
-(`--transpose`, `--lyrics`, `--chord`, `--regenerate`, `--tempo`, `--extend`) apply to the song's score; `--extend N[:WORDS]` appends N bars, composed and rendered as the song's continuation (the song grows; everything before the new bars is the source). Writes `song.wav`, the edited score files and `edit.json`:
+(`--transpose`, `--lyrics`, `--chord`, `--regenerate`, `--tempo`, `--extend`) apply to the song's score; `--retake BARS` re-renders bars whose score stays as it is (another take,
+with another `--seed`), alone or beside the other edits; `--extend N[:WORDS]` appends N bars, composed and rendered as the song's continuation (the song grows; everything before the new bars is the source). Writes `song.wav`, the edited score files and `edit.json`:
 `{"spans": [{"bars": [5, 6], "start": s, "end": s}], "unchanged_seconds": s}` (bars 1-based,
 inclusive, as in `score.png`), plus `summary.json` (timings, seed).
 """
@@ -73,6 +75,13 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         action="store_true",
         help="keep the renderer's own spectral balance in the new bars (default: the source's)",
     )
+    parser.add_argument(
+        "--retake",
+        action="append",
+        default=[],
+        metavar="BARS",
+        help="re-render these bars with their score unchanged (5, 5-8 or all; repeatable)",
+    )
     add_edit_arguments(parser)
     parser.add_argument("-o", "--output", type=Path, required=True, metavar="DIR")
     parser.set_defaults(func=run)
@@ -82,17 +91,23 @@ def run(args: argparse.Namespace) -> int:
     """Edit and write the files (see the module docstring)."""
     from seedmusic.edit import edit_song
     from seedmusic.neural_render import NeuralRenderer
+    from seedmusic.score_edit import parse_bars
 
     check_output_folder(args.output)
     started = time.perf_counter()
     ops = edit_operations(args)
-    if (args.score is None) == (not ops):
+    if args.score is not None and ops:
         raise UserError("give either --score EDITED or edit operations (--transpose, --chord, ...)")
+    if args.score is None and not ops and not args.retake:
+        raise UserError(
+            "give --score EDITED, edit operations (--transpose, --chord, ...) or --retake"
+        )
     source, song_score = read_source(args.source)
     given = None if args.score is None else read_user_score(args.score, playable=True)
     audio, rate, subtype = source.samples, source.sample_rate, source.subtype
     original = song_score if song_score is not None else _analyzed_score(audio, rate)
     edited = given if given is not None else edited_score(args, original, ops)
+    retakes = [parse_bars(text, len(edited.bar_starts())) for text in args.retake]
     loaded = time.perf_counter() - started
     renderer = NeuralRenderer.from_pretrained()
     result = edit_song(
@@ -104,11 +119,13 @@ def run(args: argparse.Namespace) -> int:
         seed=args.seed,
         in_place=True,
         match_spectrum=not args.no_spectral_match,
+        retakes=retakes,
     )
     summary = {
         "source": str(args.source),
         "score": None if args.score is None else str(args.score),
         "operations": [list(edit) for edit in args.edits or []],
+        "retakes": args.retake,
         "seed": args.seed,
         "spectral_match": not args.no_spectral_match,
         **result.to_json(),

@@ -183,12 +183,46 @@ def test_bad_edits_are_one_error_line(
         ([str(song), "--score", str(song / "score.json")], "nothing to re-render"),
         ([str(tmp_path / "missing"), "--score", str(song / "score.json")], "no such file"),
         ([str(tmp_path), "--score", str(song / "score.json")], "holds song.wav and score.json"),
+        ([str(song), "--retake", "5"], "outside"),
+        ([str(song), "--retake", "two"], "bars are written"),
+        ([str(song)], "or --retake"),
     ]
     for args, message in cases:
         assert main(["edit", *args, "-o", str(tmp_path / "out")]) == 2
         err = capsys.readouterr().err
         assert err.startswith("error:") and message in err and err.count("\n") == 1
         assert not (tmp_path / "out").exists()
+
+
+def test_a_retake_re_renders_only_its_bars_and_another_seed_another_take(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SEEDMUSIC_CHECKPOINTS", str(tiny_checkpoints(tmp_path / "checkpoints")))
+    score = four_bars()
+    song = tmp_path / "song"
+    song.mkdir()
+    write_score(score, song / "score.json")
+    source = np.random.default_rng(2).uniform(-0.3, 0.3, round(score.duration_seconds() * RATE))
+    sf.write(song / "song.wav", source, RATE, subtype="FLOAT")
+    takes = []
+    for seed in (1, 2):
+        out = tmp_path / f"take{seed}"
+        assert main(["edit", str(song), "--retake", "3", "--seed", str(seed), "-o", str(out)]) == 0
+        edit = json.loads((out / "edit.json").read_text())
+        assert [s["bars"] for s in edit["spans"]] == [[3, 3]]
+        audio, _ = sf.read(out / "song.wav", dtype="float32")
+        start = round(edit["spans"][0]["start"] * RATE)
+        end = round(edit["spans"][0]["end"] * RATE)
+        np.testing.assert_array_equal(audio[:start], source[:start].astype(np.float32))
+        np.testing.assert_array_equal(audio[end:], source[end:].astype(np.float32))
+        takes.append(audio[start:end])
+        summary = json.loads((out / "summary.json").read_text())
+        assert summary["retakes"] == ["3"] and summary["operations"] == []
+    assert not np.allclose(takes[0], takes[1])
+    both = tmp_path / "both"
+    assert main(["edit", str(song), "--retake", "1", "--transpose", "3:2", "-o", str(both)]) == 0
+    edit = json.loads((both / "edit.json").read_text())
+    assert [s["bars"] for s in edit["spans"]] == [[1, 1], [3, 3]]
 
 
 def test_edit_operations_apply_to_the_songs_score(
@@ -208,7 +242,7 @@ def test_edit_operations_apply_to_the_songs_score(
     for args in ([], ["--score", str(song / "score.json"), "--chord", "3:Bb7"]):
         assert main(["edit", str(song), *args, "-o", str(tmp_path / "bad")]) == 2
         err = capsys.readouterr().err
-        assert err.startswith("error:") and "either --score" in err
+        assert err.startswith("error:") and "--score EDITED" in err
 
 
 def test_appended_bars_continue_the_song(renderer: NeuralRenderer) -> None:
