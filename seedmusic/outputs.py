@@ -79,6 +79,19 @@ def notation_writer(score: Score) -> Writer:
     return notation
 
 
+def write_notation_aware(score: Score, path: Path) -> Path:
+    """`write_score`, but a MusicXML `path` gets the copy `notation_writer` writes (tick-exact
+    timing, a band's grooves or a DAW's, cannot be notated).
+
+    Returns:
+        The path written.
+    """
+    if path.suffix.lower() in (".musicxml", ".xml"):
+        notation_writer(score)(path)
+        return path
+    return write_score(score, path)
+
+
 def score_writers(score: Score) -> dict[str, Writer]:
     """Writers for `SCORE_FILES` (`notation_writer` for `score.musicxml`); a song longer than
     `NOTATION_MAX_SECONDS` gets no `score.musicxml` (logged)."""

@@ -87,3 +87,24 @@ def test_missing_input_and_wrong_suffix(run_cli, score_json: Path, tmp_path: Pat
     result = run_cli("tokenize", score_json, "-o", tmp_path / "tokens.txt")
     assert result.code == 2 and "*.json" in result.err
     assert not (tmp_path / "tokens.txt").exists()
+
+
+def test_detokenize_to_musicxml_writes_the_notation_copy(run_cli, tmp_path: Path) -> None:
+    score = make_small_score()
+    score.tracks["vocal"].notes[2].tick = 967  # off the 1/12-beat grid; xVal keeps it
+    tokens_path = tmp_path / "t.json"
+    result = run_cli(
+        "tokenize",
+        write_score(score, tmp_path / "song.json"),
+        "--encoding",
+        "xval",
+        "-o",
+        tokens_path,
+    )
+    assert result.code == 0, result.err
+    result = run_cli("detokenize", tokens_path, "-o", tmp_path / "back.musicxml")
+    assert result.code == 0, result.err
+    back = read_score(tmp_path / "back.musicxml")
+    grid = back.ticks_per_beat // 12
+    assert [note.tick for note in back.tracks["vocal"].notes] == [0, 480, 960, 1200, 3840]
+    assert all(n.tick % grid == 0 for track in back.tracks.values() for n in track.notes)

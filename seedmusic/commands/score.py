@@ -22,6 +22,7 @@ from score_tokens.io import READ_SUFFIXES, WRITE_SUFFIXES, write_score
 from score_tokens.score import Score
 from seedmusic.errors import UserError
 from seedmusic.inputs import read_user_score
+from seedmusic.outputs import write_notation_aware
 from seedmusic.score_edit import EDIT_KINDS, EditOp, apply_edits, describe_changes
 
 if TYPE_CHECKING:
@@ -166,7 +167,7 @@ def _register_edit(actions: argparse._SubParsersAction[argparse.ArgumentParser])
 def run_convert(args: argparse.Namespace) -> int:
     """`score convert IN OUT`."""
     score = read_user_score(args.input)
-    _write(score, args.output)
+    write_notation_aware(score, args.output)
     logger.info("wrote %s (%d notes)", args.output, score.num_notes())
     return 0
 
@@ -202,17 +203,6 @@ def run_edit(args: argparse.Namespace) -> int:
         )
     score = read_user_score(args.input)
     edited = edited_score(args, score, ops)
-    _write(edited, output)
+    write_notation_aware(edited, output)
     print(f"{describe_changes(score, edited)}; wrote {output}")
     return 0
-
-
-def _write(score: Score, path: Path) -> None:
-    """`write_score`, but MusicXML gets the notation copy that `notation_writer` writes (tick-exact
-    timing, a band's grooves or a DAW's, cannot be notated)."""
-    if path.suffix.lower() in (".musicxml", ".xml"):
-        from seedmusic.outputs import notation_writer
-
-        notation_writer(score)(path)
-    else:
-        write_score(score, path)

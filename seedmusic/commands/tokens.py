@@ -2,6 +2,8 @@
 
 seedmusic tokenize IN --encoding remi|xval -o OUT.json   # IN: .mid/.midi/.musicxml/.xml/.mxl/.json
 seedmusic detokenize TOKENS.json -o OUT                   # OUT: .mid/.json/.musicxml/.png
+
+A MusicXML OUT holds the score snapped to a 1/12-beat grid (tick-exact timing cannot be notated).
 """
 
 from __future__ import annotations
@@ -13,11 +15,12 @@ import math
 from pathlib import Path
 from typing import Any
 
-from score_tokens.io import atomic_write, write_score
+from score_tokens.io import atomic_write
 from score_tokens.score import Score
 from score_tokens.tokens_file import ENCODINGS, tokens_document
 from seedmusic.errors import UserError
 from seedmusic.inputs import read_token_file, read_user_score
+from seedmusic.outputs import write_notation_aware
 
 logger = logging.getLogger(__name__)
 
@@ -58,7 +61,7 @@ def run_tokenize(args: argparse.Namespace) -> int:
 def run_detokenize(args: argparse.Namespace) -> int:
     """`detokenize TOKENS.json -o OUT`."""
     score = decode_document(read_token_file(args.input))
-    written = write_score(score, args.output)
+    written = write_notation_aware(score, args.output)
     logger.info("wrote %s (%d notes)", written, score.num_notes())
     return 0
 
