@@ -30,6 +30,7 @@ from seedmusic.web.jobs import (
     Song,
     analyze_recording,
     edit_bars,
+    gate_errors,
     generate_song,
 )
 from seedmusic.web.views import ab_picture, analysis_readout, song_readout
@@ -529,9 +530,10 @@ def _wire(
                 value or "",
                 seed=int(seed or 0),
             )
-            picture = ab_picture(
-                result.before.wav, result.after.wav, result.spans, folder / "ab.png"
-            )
+            with gate_errors(result.before.wav, result.after.wav):
+                picture = ab_picture(
+                    result.before.wav, result.after.wav, result.spans, folder / "ab.png"
+                )
             return (
                 session,
                 result.after,

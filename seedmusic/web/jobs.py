@@ -11,7 +11,8 @@ from __future__ import annotations
 import json
 import logging
 import shutil
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -133,6 +134,19 @@ def _message(exc: BaseException) -> str:
     return str(exc)
 
 
+@contextmanager
+def gate_errors(*paths: Path) -> Iterator[None]:
+    """A `UserError` of the input gate (`seedmusic.inputs`) raised inside becomes a `JobError`
+    whose message names `paths` by file name only (the page never shows the server's folders)."""
+    try:
+        yield
+    except UserError as exc:
+        message = str(exc)
+        for path in paths:
+            message = message.replace(str(path), path.name)
+        raise JobError(message) from None
+
+
 def generate_song(
     folder: Path,
     lyrics: str,
@@ -197,10 +211,8 @@ def check_upload(path: Path | None, limits: Limits) -> float:
             f"{path.name} lasts {seconds:.0f} s; recordings are limited to "
             f"{limits.max_upload_seconds:g} s"
         )
-    try:
+    with gate_errors(path):
         probe_audio(path)
-    except UserError as exc:
-        raise JobError(str(exc).replace(str(path), path.name)) from None
     return float(seconds)
 
 
@@ -244,10 +256,8 @@ def _write_musicxml(score: Any, path: Path) -> None:
 def _song_folder(folder: Path, recording: Path, analysis: Path) -> Song:
     """A song folder holding `recording`'s samples (same rate, channels and sample format where
     WAV can hold it) and the analysis's score files."""
-    try:
+    with gate_errors(recording):
         source = read_source_audio(recording)
-    except UserError as exc:
-        raise JobError(str(exc).replace(str(recording), recording.name)) from None
     folder.mkdir(parents=True)
     sf.write(
         str(folder / "song.wav"),

@@ -6,12 +6,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import gradio as gr
 import numpy as np
 import pytest
 import soundfile as sf
 
-from seedmusic.web.app import SessionFiles, Workspace, _remove_session
+import seedmusic.web.app as web_app
+from seedmusic.web.app import SessionFiles, Workspace, _remove_session, build_app
 from seedmusic.web.jobs import (
+    Edit,
     JobError,
     Limits,
     Song,
@@ -159,6 +162,25 @@ def test_ab_picture_and_readouts(tmp_path: Path) -> None:
         {"seconds": 12.0, "renderer": "neural", "seed": 3, "timings": {"render": 2.0}}, 6
     )
     assert "12.0 s" in text and "6 bars" in text and "render 2.0 s" in text
+
+
+def test_ab_picture_of_refused_audio_is_the_gate_message(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    before, after, workspace = tmp_path / "before", tmp_path / "after", tmp_path / "workspace"
+    for folder in (before, after, workspace):
+        folder.mkdir()
+    _tone(before / "song.wav", 1.0)
+    _tone(after / "song.wav", 0.01)  # under the gate's 50 ms
+    edit = Edit(Song(before), Song(after), [], 0.0)
+    monkeypatch.setattr(web_app, "edit_bars", lambda *args, **kwargs: edit)
+    app = build_app(Workspace(workspace))
+    route = next(fn for fn in app.fns.values() if fn.api_name == "edit")
+    with pytest.raises(gr.Error) as raised:
+        route.fn(None, Song(before), 1, 1, "transpose", "2", 0, None)
+    message = raised.value.message
+    assert "internal error" not in message and "at least 50 ms" in message
+    assert "cannot read audio 'song.wav'" in message and str(tmp_path) not in message
 
 
 def test_song_folder_downloads(tmp_path: Path) -> None:
