@@ -14,7 +14,7 @@ This module never imports torch.
 from __future__ import annotations
 
 import copy
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Literal
 
 from score_tokens.errors import ScoreError
@@ -334,6 +334,47 @@ class Score:
             return score.validate()
         except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as exc:
             raise ScoreError(f"malformed score JSON: {type(exc).__name__}: {exc}") from None
+
+
+def repair_overlaps(score: Score) -> dict[str, tuple[int, int]]:
+    """Make notes of one pitch on one track never sound at once: the earlier note ends where
+    the later starts; a second note on the same onset is dropped (its syllable kept when the
+    first has none). In place on `score`'s note lists; the `Note` objects are never changed
+    (a repaired note is a new one).
+
+    Returns:
+        `{track: (shortened, dropped)}` for each track repaired (empty when none was).
+    """
+    repaired: dict[str, tuple[int, int]] = {}
+    for name, track in score.tracks.items():
+        notes, shortened, dropped = _without_overlaps(track.notes)
+        if shortened or dropped:
+            track.notes = notes
+            repaired[name] = (shortened, dropped)
+    return repaired
+
+
+def _without_overlaps(notes: list[Note]) -> tuple[list[Note], int, int]:
+    """`(notes, shortened, dropped)`: `notes` repaired as `repair_overlaps` says, in
+    `Score.sort` order."""
+    last: dict[int, int] = {}  # pitch -> index in `kept` of its latest note
+    kept: list[Note] = []
+    shortened = dropped = 0
+    for note in sorted(notes, key=lambda n: (n.tick, -n.duration)):  # the longest onset first
+        index = last.get(note.pitch)
+        if index is not None and note.tick < kept[index].end:
+            previous = kept[index]
+            if note.tick == previous.tick:
+                if previous.lyric is None and note.lyric is not None:
+                    kept[index] = replace(previous, lyric=note.lyric, phonemes=note.phonemes)
+                dropped += 1
+                continue
+            kept[index] = replace(previous, duration=note.tick - previous.tick)
+            shortened += 1
+        last[note.pitch] = len(kept)
+        kept.append(note)
+    kept.sort(key=lambda n: (n.tick, n.pitch, n.duration))  # as `Score.sort`
+    return kept, shortened, dropped
 
 
 def _validate_note(track: str, note: Note) -> None:

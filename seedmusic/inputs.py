@@ -54,7 +54,7 @@ from mir.audio import Audio, load_audio
 from mir.errors import AudioError
 from score_tokens.errors import ScoreError
 from score_tokens.io import read_score
-from score_tokens.score import Note, Score
+from score_tokens.score import Score, repair_overlaps
 from score_tokens.tokens_file import ENCODINGS
 from seedmusic.errors import UserError
 
@@ -356,13 +356,9 @@ def _check_tempos(score: Score, name: str, playable: bool) -> None:
 
 
 def _repair_overlaps(score: Score, name: str) -> None:
-    """End each note where the next note of its pitch on its track starts (in place, logged)."""
-    repaired: dict[str, tuple[int, int]] = {}
-    for track_name, track in score.tracks.items():
-        notes, shortened, dropped = _without_overlaps(track.notes)
-        if shortened or dropped:
-            track.notes = notes
-            repaired[track_name] = (shortened, dropped)
+    """End each note where the next note of its pitch on its track starts (`repair_overlaps`,
+    in place, logged)."""
+    repaired = repair_overlaps(score)
     if repaired:
         parts = []
         for what, index in (
@@ -375,28 +371,6 @@ def _repair_overlaps(score: Score, name: str) -> None:
             if counts:
                 parts.append(f"{what}: {', '.join(counts)}")
         logger.warning("%s: notes of one pitch overlapped on a track; %s", name, "; ".join(parts))
-
-
-def _without_overlaps(notes: list[Note]) -> tuple[list[Note], int, int]:
-    """`(notes, shortened, dropped)`: no two notes of a pitch sound at once (see the table);
-    `notes` itself is only changed where a note is shortened."""
-    last: dict[int, Note] = {}
-    kept: list[Note] = []
-    shortened = dropped = 0
-    for note in sorted(notes, key=lambda n: (n.tick, -n.duration)):  # the longest onset first
-        previous = last.get(note.pitch)
-        if previous is not None and note.tick < previous.end:
-            if note.tick == previous.tick:
-                if previous.lyric is None and note.lyric is not None:
-                    previous.lyric, previous.phonemes = note.lyric, note.phonemes
-                dropped += 1
-                continue
-            previous.duration = note.tick - previous.tick
-            shortened += 1
-        last[note.pitch] = note
-        kept.append(note)
-    kept.sort(key=lambda n: (n.tick, n.pitch, n.duration))  # as `Score.sort`
-    return kept, shortened, dropped
 
 
 # ---------------------------------------------------------------------------------- tokens

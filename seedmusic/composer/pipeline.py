@@ -12,7 +12,8 @@
    A song longer than the LM's positions is written in windows, each a continuation of the song
    so far (`seedmusic.composer.long_song`); one that fits is written in one pass, as always.
 3. The band (bass, piano, guitar, drums) is MMA's arrangement of the chord chart in the genre's
-   groove (`seedmusic.data.accompaniment`), the same arranger that made the corpus.
+   groove (`seedmusic.data.accompaniment`), the same arranger that made the corpus; no two
+   notes of one pitch overlap on a track (`score_tokens.score.repair_overlaps`).
 
 `recompose(score, first_bar, last_bar, ...)` re-writes a bar range of an existing song with the
 LM's causal-masking infill: the lead sheet outside the range is kept token for token; inside
@@ -34,7 +35,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from score_tokens.score import Score, Track
+from score_tokens.score import Score, Track, repair_overlaps
 from seedmusic.composer.decode import (
     ContextFullError,
     GrammarDeadEndError,
@@ -220,7 +221,7 @@ class Composer:
             section.label = label
         genre = style.genre or _pick_genre(lead, seed)
         voice = style.voice or _voice_of(lead)
-        score = accompany(lead, _groove(genre, lead), seed)
+        score = _without_overlaps(accompany(lead, _groove(genre, lead), seed))
         summary = _summary(score, request, genre, voice, len(sung), time.perf_counter() - started)
         summary["checkpoint"] = self.checkpoint
         summary["seed_used"] = seed
@@ -424,7 +425,16 @@ def _splice_band(
             score.tracks[name].program, sorted(kept + new, key=lambda n: n.tick)
         )
     result.end_tick = score.end_tick
-    return result.sort().validate()
+    return _without_overlaps(result.sort()).validate()
+
+
+def _without_overlaps(score: Score) -> Score:
+    """`score` (in place) with no two notes of one pitch sounding at once on a track, as the
+    input gate reads it back (MMA's guitar can overlap itself; `repair_overlaps`)."""
+    repaired = repair_overlaps(score)
+    if repaired:
+        logger.debug("ended overlapping notes of one pitch: %s", repaired)
+    return score
 
 
 def _groove(genre: str, score: Score) -> str:
