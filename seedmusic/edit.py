@@ -112,21 +112,14 @@ def changed_spans(original: Score, edited: Score, seconds: float) -> list[Span]:
     or meter change, bars added or removed) runs to the end."""
     edited_starts = edited.bar_starts()
     original_starts = original.bar_starts()
-    spans = []
+    spans: list[Span] = []
     for first, stop in diff(original, edited):
         stop = min(stop, len(edited_starts))
         if first >= stop:
             continue
         if _timing_moves(original, edited, original_starts, edited_starts, stop):
             stop = len(edited_starts)
-        start = edited.tick_to_seconds(edited_starts[first])
-        end = (
-            edited.tick_to_seconds(edited_starts[stop])
-            if stop < len(edited_starts)
-            else max(seconds, edited.duration_seconds())
-        )
-        if start < seconds:
-            spans.append(Span(first, stop, start, min(end, seconds)))
+        spans += _bar_span(edited, edited_starts, first, stop, seconds)
     return _merged(spans)
 
 
@@ -139,15 +132,23 @@ def with_retakes(
     starts = edited.bar_starts()
     spans = changed_spans(original, edited, seconds)
     for first, stop in bars:
-        start = edited.tick_to_seconds(starts[first])
-        end = (
-            edited.tick_to_seconds(starts[stop])
-            if stop < len(starts)
-            else max(seconds, edited.duration_seconds())
-        )
-        if start < seconds:
-            spans.append(Span(first, stop, start, min(end, seconds)))
+        spans += _bar_span(edited, starts, first, stop, seconds)
     return _merged(spans)
+
+
+def _bar_span(score: Score, starts: list[int], first: int, stop: int, seconds: float) -> list[Span]:
+    """Bars [first, stop) of `score` (`starts`: its bar starts in ticks) as a span cut at
+    `seconds`: `[span]`, or `[]` when they start after it. The last bar runs to the later of the
+    score's end and `seconds`."""
+    start = score.tick_to_seconds(starts[first])
+    if start >= seconds:
+        return []
+    end = (
+        score.tick_to_seconds(starts[stop])
+        if stop < len(starts)
+        else max(seconds, score.duration_seconds())
+    )
+    return [Span(first, stop, start, min(end, seconds))]
 
 
 def _timing_moves(

@@ -26,6 +26,15 @@ def four_bars() -> Score:
     return example_bars(4)
 
 
+def song_folder(tmp_path: Path, score: Score, source: np.ndarray, rate: int, **kwargs: str) -> Path:
+    """`tmp_path/song` holding `score.json` and `source` as `song.wav` (`kwargs`: `sf.write`'s)."""
+    song = tmp_path / "song"
+    song.mkdir()
+    write_score(score, song / "score.json")
+    sf.write(song / "song.wav", source, rate, **kwargs)
+    return song
+
+
 def bar_two_transposed(score: Score) -> Score:
     from score_tokens.edit import replace_bars, select_bars
 
@@ -139,12 +148,8 @@ def test_the_edit_verb_writes_the_song_the_score_and_edit_json(
 ) -> None:
     monkeypatch.setenv("SEEDMUSIC_CHECKPOINTS", str(tiny_checkpoints(tmp_path / "checkpoints")))
     score = four_bars()
-    song = tmp_path / "song"
-    song.mkdir()
-    write_score(score, song / "score.json")
-    rng = np.random.default_rng(1)
-    source = rng.uniform(-0.3, 0.3, size=round(score.duration_seconds() * 44100))
-    sf.write(song / "song.wav", source, 44100, subtype="PCM_16")
+    source = np.random.default_rng(1).uniform(-0.3, 0.3, round(score.duration_seconds() * 44100))
+    song = song_folder(tmp_path, score, source, 44100, subtype="PCM_16")
     write_score(bar_two_transposed(score), tmp_path / "edited.json")
     out = tmp_path / "out"
     assert main(["edit", str(song), "--score", str(tmp_path / "edited.json"), "-o", str(out)]) == 0
@@ -175,10 +180,7 @@ def test_bad_edits_are_one_error_line(
 ) -> None:
     monkeypatch.setenv("SEEDMUSIC_CHECKPOINTS", str(tiny_checkpoints(tmp_path / "checkpoints")))
     score = four_bars()
-    song = tmp_path / "song"
-    song.mkdir()
-    write_score(score, song / "score.json")
-    sf.write(song / "song.wav", np.zeros(round(score.duration_seconds() * RATE)), RATE)
+    song = song_folder(tmp_path, score, np.zeros(round(score.duration_seconds() * RATE)), RATE)
     cases = [
         ([str(song), "--score", str(song / "score.json")], "nothing to re-render"),
         ([str(tmp_path / "missing"), "--score", str(song / "score.json")], "no such file"),
@@ -199,11 +201,8 @@ def test_a_retake_re_renders_only_its_bars_and_another_seed_another_take(
 ) -> None:
     monkeypatch.setenv("SEEDMUSIC_CHECKPOINTS", str(tiny_checkpoints(tmp_path / "checkpoints")))
     score = four_bars()
-    song = tmp_path / "song"
-    song.mkdir()
-    write_score(score, song / "score.json")
     source = np.random.default_rng(2).uniform(-0.3, 0.3, round(score.duration_seconds() * RATE))
-    sf.write(song / "song.wav", source, RATE, subtype="FLOAT")
+    song = song_folder(tmp_path, score, source, RATE, subtype="FLOAT")
     takes = []
     for seed in (1, 2):
         out = tmp_path / f"take{seed}"
@@ -230,10 +229,7 @@ def test_edit_operations_apply_to_the_songs_score(
 ) -> None:
     monkeypatch.setenv("SEEDMUSIC_CHECKPOINTS", str(tiny_checkpoints(tmp_path / "checkpoints")))
     score = four_bars()
-    song = tmp_path / "song"
-    song.mkdir()
-    write_score(score, song / "score.json")
-    sf.write(song / "song.wav", np.zeros(round(score.duration_seconds() * RATE)), RATE)
+    song = song_folder(tmp_path, score, np.zeros(round(score.duration_seconds() * RATE)), RATE)
     out = tmp_path / "out"
     assert main(["edit", str(song), "--chord", "3:Bb7", "-o", str(out)]) == 0
     edit = json.loads((out / "edit.json").read_text())
