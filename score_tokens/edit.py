@@ -214,13 +214,15 @@ def diff(a: Score, b: Score) -> list[tuple[int, int]]:
 
 
 def _bar_contents(score: Score) -> list[list[tuple[object, ...]]]:
-    """Per bar: its start, length and every event (times in beats from the bar start)."""
+    """Per bar: its start, length and every event (times in beats from the bar start); a chord
+    appears in each bar it sounds in, with the part of it heard there, so a chord cut short at a
+    bar line leaves the bar before unchanged."""
     starts = score.bar_starts()
     tpb = score.ticks_per_beat
-    bars: list[list[tuple[object, ...]]] = []
-    for start in starts:
-        length = score.bar_length(score.signature_at(start))
-        bars.append([("bar", start / tpb, length / tpb)])
+    ends = [start + score.bar_length(score.signature_at(start)) for start in starts]
+    bars: list[list[tuple[object, ...]]] = [
+        [("bar", start / tpb, (end - start) / tpb)] for start, end in zip(starts, ends, strict=True)
+    ]
 
     def add(tick: int, item: tuple[object, ...]) -> None:
         index = max(bisect.bisect_right(starts, tick) - 1, 0)
@@ -230,8 +232,16 @@ def _bar_contents(score: Score) -> list[list[tuple[object, ...]]]:
         add(tempo.tick, ("tempo", tempo.bpm))
     for section in score.sections:
         add(section.tick, ("section", section.label))
-    for chord in score.chords:
-        add(chord.tick, ("chord", chord.duration / tpb, chord.root, chord.quality))
+    for chord in score.chords:  # a chord is heard in every bar it sounds in, not only its first
+        chord_end = chord.tick + chord.duration
+        first = max(bisect.bisect_right(starts, chord.tick) - 1, 0)
+        for index in range(first, len(starts)):
+            if index > first and starts[index] >= chord_end:
+                break
+            start = max(chord.tick, starts[index])
+            heard = min(chord_end, max(ends[index], start)) - start  # past the last bar: 0
+            kind = "chord" if index == first else "chord held"
+            add(start, (kind, heard / tpb, chord.root, chord.quality))
     for name, track in score.tracks.items():
         for n in track.notes:
             add(

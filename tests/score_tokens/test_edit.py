@@ -18,7 +18,7 @@ from score_tokens.edit import (
     transpose,
 )
 from score_tokens.errors import ScoreError
-from score_tokens.score import Note, Score
+from score_tokens.score import Chord, Note, Score
 from tests.score_tokens.conftest import make_small_score
 from tests.score_tokens.strategies import scores
 
@@ -73,6 +73,21 @@ def test_set_chord_splits_the_covering_chord() -> None:
     assert set_chord(score, 0, 0, "N").chords[0].root is None
     with pytest.raises(ScoreError, match="unknown root"):
         set_chord(score, 0, 0, "H:maj")
+
+
+def test_a_chord_cut_at_a_bar_line_changes_only_the_bars_where_it_is_heard() -> None:
+    score = make_small_score()  # "N" from bar 2 (3840) over bar 3 (5280-6720)
+    edited = set_chord(score, 3, 0, "E:min")
+    assert [(c.tick, c.duration) for c in edited.chords[-2:]] == [(3840, 1440), (5280, 1440)]
+    assert diff(score, edited) == [(3, 4)]  # bar 2 hears the same "N" as before
+    longer = score.copy()
+    longer.chords[1].duration += 960  # F:maj7 now held over C7's place: heard in bar 1 only
+    del longer.chords[2]
+    assert diff(score, longer) == [(1, 2)]
+    restruck = score.copy()  # the same chord, struck again at bar 3 instead of held
+    restruck.chords[-1].duration = 1440
+    restruck.chords.append(Chord(5280, 1440, None))
+    assert diff(score, restruck.sort()) == [(3, 4)]
 
 
 def test_set_lyric_and_change_notes() -> None:
