@@ -169,6 +169,20 @@ def set_chord(score: Score, bar: int, beat: float, label: str) -> Score:
     return out.sort().validate()
 
 
+def split_chords(score: Score, ticks: Iterable[int]) -> Score:
+    """`score` with each chord sounding across one of `ticks` cut in two there (same label)."""
+    out = score.copy()
+    for tick in sorted(set(ticks)):
+        pieces = []
+        for chord in out.chords:
+            if chord.tick < tick < chord.tick + chord.duration:
+                end = chord.tick + chord.duration
+                pieces.append(Chord(tick, end - tick, chord.root, chord.quality))
+                _cut_chord(chord, tick)
+        out.chords += pieces
+    return out.sort().validate()
+
+
 def set_lyric(score: Score, note: int, text: str | None, phonemes: Sequence[str] = ()) -> Score:
     """Set the syllable (None: a melisma) and phonemes of the `note`-th vocal note (time order)."""
     out = score.copy().sort()
@@ -216,7 +230,8 @@ def diff(a: Score, b: Score) -> list[tuple[int, int]]:
 def _bar_contents(score: Score) -> list[list[tuple[object, ...]]]:
     """Per bar: its start, length and every event (times in beats from the bar start); a chord
     appears in each bar it sounds in, with the part of it heard there, so a chord cut short at a
-    bar line leaves the bar before unchanged."""
+    bar line leaves the bar before unchanged (and a chord held is the same as the same chord
+    struck again: chord labels are what the score says is heard, the notes play it)."""
     starts = score.bar_starts()
     tpb = score.ticks_per_beat
     ends = [start + score.bar_length(score.signature_at(start)) for start in starts]
@@ -232,7 +247,7 @@ def _bar_contents(score: Score) -> list[list[tuple[object, ...]]]:
         add(tempo.tick, ("tempo", tempo.bpm))
     for section in score.sections:
         add(section.tick, ("section", section.label))
-    for chord in score.chords:  # a chord is heard in every bar it sounds in, not only its first
+    for chord in _merged_chords(score.chords):  # heard in every bar it sounds in
         chord_end = chord.tick + chord.duration
         first = max(bisect.bisect_right(starts, chord.tick) - 1, 0)
         for index in range(first, len(starts)):
@@ -240,8 +255,7 @@ def _bar_contents(score: Score) -> list[list[tuple[object, ...]]]:
                 break
             start = max(chord.tick, starts[index])
             heard = min(chord_end, max(ends[index], start)) - start  # past the last bar: 0
-            kind = "chord" if index == first else "chord held"
-            add(start, (kind, heard / tpb, chord.root, chord.quality))
+            add(start, ("chord", heard / tpb, chord.root, chord.quality))
     for name, track in score.tracks.items():
         for n in track.notes:
             add(
@@ -269,6 +283,22 @@ def _carry(
     result: list[_Timed] = [make(before[-1] if before else ordered[0], 0)]
     result.extend(inside)
     return result
+
+
+def _merged_chords(chords: Sequence[Chord]) -> list[Chord]:
+    """The chords in time order, each run of one label whose chords meet merged into one."""
+    merged: list[Chord] = []
+    for chord in sorted(chords, key=lambda c: c.tick):
+        last = merged[-1] if merged else None
+        if (
+            last is not None
+            and last.tick + last.duration == chord.tick
+            and (last.root, last.quality) == (chord.root, chord.quality)
+        ):
+            merged[-1] = Chord(last.tick, last.duration + chord.duration, last.root, last.quality)
+        else:
+            merged.append(chord)
+    return merged
 
 
 def _cut_chord(chord: Chord, at: int) -> Chord:

@@ -9,9 +9,9 @@ On the command line bars are 1-based and inclusive, as `score.png` numbers them 
 them. An event belongs to the bar that holds its onset. The operations (`EDIT_KINDS`):
 
 - `transpose BARS:SEMITONES[:TRACKS]`: shift the notes of TRACKS (comma-separated pitched
-  tracks: vocal, bass, piano, guitar; default all four; drums never move). The chords of those
-  bars move too when all four pitched tracks move; the key changes only when every bar and
-  every pitched track moves.
+  tracks: vocal, bass, piano, guitar; default all four; drums never move). The chords heard in
+  those bars move too when all four pitched tracks move (a chord sounding across an edge of the
+  bars is cut there); the key changes only when every bar and every pitched track moves.
 - `lyrics BARS:WORDS`: the words are syllabified as the composer's lyrics are
   (`seedmusic.composer.lyrics_input.word_syllables`, English phonemes from CMUdict). When there
   are as many syllables as vocal notes in BARS that start a syllable, each such note gets the
@@ -55,6 +55,7 @@ from score_tokens.edit import (
     replace_bars,
     select_bars,
     set_chord,
+    split_chords,
     transpose,
 )
 from score_tokens.errors import ScoreError
@@ -456,8 +457,9 @@ def _band_follows(before: Score, after: Score, bar: int, quarters: float) -> Sco
 def _transpose_bars(
     score: Score, start: int, stop: int, semitones: int, tracks: Sequence[str]
 ) -> Score:
-    """Notes of `tracks` starting in bars [start, stop) moved by `semitones`; their chords too
-    when every pitched track moves; the key only when, besides, the bars are the whole score."""
+    """Notes of `tracks` starting in bars [start, stop) moved by `semitones`; the chords heard in
+    those bars too when every pitched track moves (one sounding across an edge of the bars is cut
+    there); the key only when, besides, the bars are the whole score."""
     first, last = bar_ticks(score, start, stop)
     whole = start == 0 and stop == len(score.bar_starts())
     present = [name for name in tracks if name in score.tracks]
@@ -473,7 +475,8 @@ def _transpose_bars(
                     raise ScoreError(
                         f"transposing {name} by {semitones} puts a note outside 0..127"
                     )
-    if follow:
+    if follow:  # the chords heard in the bars, cut at their edges: what sounds outside stays
+        out = split_chords(out, (first, last))
         for chord in out.chords:
             if first <= chord.tick < last and chord.root is not None:
                 chord.root = (chord.root + semitones) % 12

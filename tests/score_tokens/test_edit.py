@@ -15,10 +15,11 @@ from score_tokens.edit import (
     select_bars,
     set_chord,
     set_lyric,
+    split_chords,
     transpose,
 )
 from score_tokens.errors import ScoreError
-from score_tokens.score import Chord, Note, Score
+from score_tokens.score import Note, Score
 from tests.score_tokens.conftest import make_small_score
 from tests.score_tokens.strategies import scores
 
@@ -84,10 +85,14 @@ def test_a_chord_cut_at_a_bar_line_changes_only_the_bars_where_it_is_heard() -> 
     longer.chords[1].duration += 960  # F:maj7 now held over C7's place: heard in bar 1 only
     del longer.chords[2]
     assert diff(score, longer) == [(1, 2)]
-    restruck = score.copy()  # the same chord, struck again at bar 3 instead of held
-    restruck.chords[-1].duration = 1440
-    restruck.chords.append(Chord(5280, 1440, None))
-    assert diff(score, restruck.sort()) == [(3, 4)]
+    halves = split_chords(score, [5280, 4000])  # "N" cut at bar 3 and inside bar 2
+    assert [(c.tick, c.duration) for c in halves.chords[-3:]] == [
+        (3840, 160),
+        (4000, 1280),
+        (5280, 1440),
+    ]
+    assert diff(score, halves) == []  # the same chord, heard the same in every bar
+    assert score.chords[-1].duration == 2880  # the input is untouched
 
 
 def test_set_lyric_and_change_notes() -> None:

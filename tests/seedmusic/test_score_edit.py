@@ -157,6 +157,23 @@ def test_transpose_bars_moves_their_notes_and_chords_but_not_the_key() -> None:
     assert song.to_dict() == example_song().to_dict()  # the input is left untouched
 
 
+def test_transposing_bars_cuts_a_chord_held_across_their_edges() -> None:
+    from score_tokens.score import Chord
+
+    song = example_song()
+    song.chords = [c for c in song.chords if not BAR <= c.tick < 4 * BAR]
+    song.chords.append(Chord(BAR, 3 * BAR, 7, "maj"))  # G from bar 2 to the end of bar 4
+    song.sort()
+    edited = edit(song, ("transpose", "3:2"))
+    labels = [(c.tick // BAR + 1, c.duration // BAR, c.label) for c in edited.chords]
+    assert [label for label in labels if 2 <= label[0] <= 4] == [
+        (2, 1, "G:maj"),
+        (3, 1, "A:maj"),  # only bar 3's part moved
+        (4, 1, "G:maj"),
+    ]
+    assert diff(song, edited) == [(2, 3)]
+
+
 def test_transposing_some_tracks_leaves_the_chords() -> None:
     song = example_song()
     edited = edit(song, ("transpose", "2:-12:vocal"))
