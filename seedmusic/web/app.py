@@ -530,7 +530,9 @@ def _wire(
                 value or "",
                 seed=int(seed or 0),
             )
-            with gate_errors(result.before.wav, result.after.wav):
+            before = (result.before.wav, f"{result.before.wav.name} (A, before)")
+            after = (result.after.wav, f"{result.after.wav.name} (B, after)")
+            with gate_errors(before, after):
                 picture = ab_picture(
                     result.before.wav, result.after.wav, result.spans, folder / "ab.png"
                 )

@@ -135,15 +135,18 @@ def _message(exc: BaseException) -> str:
 
 
 @contextmanager
-def gate_errors(*paths: Path) -> Iterator[None]:
+def gate_errors(*paths: Path | tuple[Path, str]) -> Iterator[None]:
     """A `UserError` of the input gate (`seedmusic.inputs`) raised inside becomes a `JobError`
-    whose message names `paths` by file name only (the page never shows the server's folders)."""
+    whose message names `paths` by file name only (the page never shows the server's folders),
+    or by the name given with a path, as `(path, "song.wav (A, before)")`, where file names
+    alone would not tell two files apart."""
     try:
         yield
     except UserError as exc:
         message = str(exc)
-        for path in paths:
-            message = message.replace(str(path), path.name)
+        for entry in paths:
+            path, name = entry if isinstance(entry, tuple) else (entry, entry.name)
+            message = message.replace(str(path), name)
         raise JobError(message) from None
 
 

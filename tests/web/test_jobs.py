@@ -180,7 +180,7 @@ def test_ab_picture_of_refused_audio_is_the_gate_message(
         route.fn(None, Song(before), 1, 1, "transpose", "2", 0, None)
     message = raised.value.message
     assert "internal error" not in message and "at least 50 ms" in message
-    assert "cannot read audio 'song.wav'" in message and str(tmp_path) not in message
+    assert "cannot read audio 'song.wav (B, after)'" in message and str(tmp_path) not in message
 
 
 def test_song_folder_downloads(tmp_path: Path) -> None:
