@@ -30,7 +30,7 @@ Three edits of each song, made with `seedmusic score edit`'s operations
 edit` does:
 
 - transpose: bars 3-4 (1-based) up 2 semitones, every pitched track;
-- chord: bar 5's chord a fifth up (the bar's first chord, its quality kept);
+- chord: bar 5's first chord a fifth up, where it starts (its quality kept);
 - lyrics: the first sung bar from bar 2 on gets new words with as many syllables ("la" and "na"
   alternating), so the composer is not needed and only the phonemes change (a recording's
   analysis has no words: each onset of its vocal notes counts as a syllable).
@@ -139,7 +139,9 @@ def edit_ops(score: Score, kind: str) -> list[EditOp] | None:
             return None
         root = PITCH_CLASS_NAMES[(chords[0].root + 7) % 12]
         suffix = "m" if chords[0].quality.startswith("min") else ""
-        return [EditOp.parse("chord", f"5:{root}{suffix}")]
+        denominator = score.signature_at(start).denominator  # the op's beats are the meter's
+        beat = 1 + (chords[0].tick - start) / score.ticks_per_beat * denominator / 4
+        return [EditOp.parse("chord", f"5.{beat:.6f}:{root}{suffix}")]
     worded = any(n.lyric for n in score.notes("vocal"))  # else each vocal onset is a syllable's
     for bar in range(1, bars):
         start, stop = _bar_ticks(score, bar)

@@ -57,6 +57,13 @@ def test_the_edits_follow_the_module_docstring() -> None:
     assert transpose is not None and (transpose[0].start, transpose[0].stop) == (2, 4)
     assert transpose[0].semitones == 2
     assert chord is not None and chord[0].start == 4 and chord[0].label == "B:maj"  # E + 7
+    assert chord[0].beat == 1.0
+    late = _song(6)  # bar 5's chord starts on beat 3: the new one goes there, not on beat 1
+    late.chords[4].tick += 960
+    late.chords[4].duration = 960
+    late.chords[3].duration += 960
+    (moved,) = edit_ops(late, "chord") or []
+    assert (moved.start, moved.beat, moved.label) == (4, 3.0, "B:maj")
     assert lyrics is not None and lyrics[0].start == 2 and lyrics[0].words == "la na"
     assert edit_ops(_song(3), "transpose") is None and edit_ops(_song(4), "chord") is None
     wordless = edit_ops(_song(6, lyrics=False), "lyrics")  # an analysis: each onset a syllable
