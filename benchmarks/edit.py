@@ -89,11 +89,15 @@ from benchmarks.adherence import (
     trim_truth,
 )
 from benchmarks.codec import fit_length
+from benchmarks.recordings import (
+    add_recording_arguments,
+    check_recording_arguments,
+    load_recordings,
+    recording_paths,
+)
 from benchmarks.render import Clip, cut_score, dit_checkpoint, markdown_table, prepare_clip
 from benchmarks.render_metrics import spectral_jumps
 from mir.analyze import Analysis
-from mir.audio import load_audio
-from mir.errors import AudioError
 from mir.evaluate import GroundTruth, ground_truth_from_score, note_f1
 from renderer.codec import log_mel_l1
 from score_tokens.score import PITCH_CLASS_NAMES, Score
@@ -109,8 +113,6 @@ logger = logging.getLogger(__name__)
 PITCHED = ("vocal", "piano", "guitar", "bass")
 EDITS = ("transpose", "chord", "lyrics")
 SOURCES = ("real audio", "neural render", "recording")
-RECORDING_SUFFIXES = (".wav", ".flac", ".ogg", ".opus", ".mp3")
-"""The files a folder given to `--recordings` contributes."""
 SEAM_WINDOW_S = 0.1
 """Seconds on each side of a seam over which preservation's log-mel L1 is taken."""
 COMPLIANCE: dict[str, str] = {
@@ -364,36 +366,6 @@ def retake_metrics(
     return metrics
 
 
-def recording_paths(paths: Sequence[Path]) -> list[Path]:
-    """The files `--recordings` names: a folder's `RECORDING_SUFFIXES` files (recursively,
-    sorted), anything else as given (a missing file is found out when it is read)."""
-    found: list[Path] = []
-    for path in paths:
-        if path.is_dir():
-            found += sorted(
-                p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in RECORDING_SUFFIXES
-            )
-        else:
-            found.append(path)
-    return found
-
-
-def load_recordings(
-    paths: Sequence[Path], sample_rate: int, limit: int | None = None
-) -> list[tuple[Path, np.ndarray]]:
-    """The first `limit` (None: all) of `paths` that read, each mono `[S]` at `sample_rate`;
-    a file that does not read is one warning and skipped."""
-    loaded: list[tuple[Path, np.ndarray]] = []
-    for path in paths:
-        if limit is not None and len(loaded) >= limit:
-            break
-        try:
-            loaded.append((path, load_audio(path, sample_rate).samples))
-        except AudioError as exc:
-            logger.warning("recording skipped: %s", exc)
-    return loaded
-
-
 def run_recording(results: Results, path: Path, audio: np.ndarray, editing: Editing) -> None:
     """Every edit of a recording (`audio` `[S]` at the renderer's rate), its score our MIR's
     analysis of it and its truth that score's (module docstring)."""
@@ -507,15 +479,8 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--corpus", type=Path, help="the corpus's pieces and the speed row")
-    parser.add_argument(
-        "--recordings",
-        type=Path,
-        nargs="+",
-        metavar="PATH",
-        help="audio files, or folders searched for them: each a recording song",
-    )
-    parser.add_argument(
-        "--max-recordings", type=int, metavar="N", help="the first N readable (default: all)"
+    add_recording_arguments(
+        parser, "audio files, or folders searched for them: each a recording song"
     )
     parser.add_argument("--dit", type=Path, help="default checkpoints/dit")
     parser.add_argument("--codec", type=Path, help="default checkpoints/codec")
@@ -549,10 +514,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
-    if args.corpus is None and not args.recordings:
-        parser.exit(2, "error: give --corpus, --recordings or both\n")
-    if args.max_recordings is not None and args.max_recordings < 1:
-        parser.exit(2, f"error: --max-recordings must be at least 1, got {args.max_recordings}\n")
+    check_recording_arguments(parser, args)
     torch.set_num_threads(args.threads)
     started = time.perf_counter()
     try:

@@ -53,7 +53,7 @@ Systems (columns):
   Install (not in requirements.txt):
       .venv/bin/pip install --no-deps -r requirements-bench-nodeps.txt
 
-Recordings (`--recordings`): audio files, or folders searched for them as `benchmarks.edit`
+Recordings (`--recordings`): audio files, or folders searched for them as `benchmarks.recordings`
 does (.wav, .flac, .ogg, .opus, .mp3, recursively, sorted; the first `--max-recordings` that
 read), loaded mono at 44.1 kHz. Each is scored against the tempo and key of its line in a
 `LICENSE-MUSIC` listing in its folder or the nearest parent that has one, a line like
@@ -109,6 +109,12 @@ from benchmarks.mir_baselines import (
     madmom_chords,
     template_chords,
     warm_up_librosa,
+)
+from benchmarks.recordings import (
+    add_recording_arguments,
+    check_recording_arguments,
+    load_recordings,
+    recording_paths,
 )
 from mir._madmom import MADMOM_SAMPLE_RATE
 from mir.analyze import Analysis, analyze
@@ -713,9 +719,7 @@ Recording = tuple[Path, Prompt, Audio]
 
 def load_prompted(paths: list[Path], limit: int | None) -> list[Recording]:
     """The first `limit` (None: all) recordings of `paths` (files, or folders searched as
-    `benchmarks.edit` does) that have a prompt and read, mono at `RECORDING_SAMPLE_RATE`."""
-    from benchmarks.edit import load_recordings, recording_paths  # the renderer's imports: ~3 s
-
+    `benchmarks.recordings` does) that have a prompt and read, mono at `RECORDING_SAMPLE_RATE`."""
     prompted = prompts_for(recording_paths(paths))
     loaded = load_recordings(list(prompted), RECORDING_SAMPLE_RATE, limit)
     return [(path, prompted[path], Audio(audio, RECORDING_SAMPLE_RATE)) for path, audio in loaded]
@@ -812,15 +816,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--corpus", type=Path, help="score this corpus's split (data/corpus)")
-    parser.add_argument(
-        "--recordings",
-        type=Path,
-        nargs="+",
-        metavar="PATH",
-        help="audio files, or folders searched for them, scored against their prompts",
-    )
-    parser.add_argument(
-        "--max-recordings", type=int, metavar="N", help="the first N readable (default: all)"
+    add_recording_arguments(
+        parser, "audio files, or folders searched for them, scored against their prompts"
     )
     parser.add_argument("--split", default="test")
     parser.add_argument("--pieces", type=int, default=None, help="the first N (default: all)")
@@ -832,10 +829,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--fresh", action="store_true", help="ignore the per-piece cache")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    if args.corpus is None and not args.recordings:
-        parser.exit(2, "error: give --corpus, --recordings or both\n")
-    if args.max_recordings is not None and args.max_recordings < 1:
-        parser.exit(2, f"error: --max-recordings must be at least 1, got {args.max_recordings}\n")
+    check_recording_arguments(parser, args)
     torch.set_num_threads(args.threads)
     soundfonts = [s for s in args.soundfonts.split(",") if s]
     systems = [s for s in args.systems.split(",") if s]

@@ -207,11 +207,11 @@ def test_an_unreadable_recording_is_one_warning_and_skipped(
     good = _write_song(tmp_path / "good.wav", seconds=1.0)
     (tmp_path / "bad.wav").write_bytes(b"not audio at all" * 64)
     paths = [tmp_path / "bad.wav", good, tmp_path / "missing.flac", good]
-    with caplog.at_level(logging.WARNING, logger="benchmarks.edit"):
+    with caplog.at_level(logging.WARNING, logger="benchmarks.recordings"):
         loaded = load_recordings(paths, 8000)
     assert [path for path, _ in loaded] == [good, good]
     assert loaded[0][1].shape == (8000,) and loaded[0][1].dtype == np.float32  # mono, resampled
-    skipped = [r.getMessage() for r in caplog.records if r.name == "benchmarks.edit"]
+    skipped = [r.getMessage() for r in caplog.records if r.name == "benchmarks.recordings"]
     assert len(skipped) == 2 and "bad.wav" in skipped[0] and "missing.flac" in skipped[1]
     assert [path for path, _ in load_recordings(paths, 8000, limit=1)] == [good]
 
